@@ -1,0 +1,50 @@
+# Every target sets itself up: bootstraps uv into .tools/ if missing, then `uv sync --locked`.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo .tools/uv-venv/bin/uv)
+RUN := $(UV) run --locked --no-sync
+
+.PHONY: help setup test lint typecheck pytest bench fmt demo sandbox clean
+
+help:
+	@echo "make demo   - run every job against the local sandbox"
+	@echo "make test   - lint + types + the whole test suite"
+	@echo "make bench  - performance figures (bench/)"
+	@echo "make fmt    - format and autofix"
+
+.tools/uv-venv/bin/uv:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "python3 >= 3.11 is required"; exit 1; }
+	$(PYTHON) -m venv .tools/uv-venv
+	.tools/uv-venv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+setup: $(if $(findstring .tools/,$(UV)),.tools/uv-venv/bin/uv)
+	$(UV) sync --locked --quiet
+
+lint: setup
+	$(RUN) ruff check src tests bench
+	$(RUN) ruff format --check src tests bench
+
+typecheck: setup
+	$(RUN) mypy
+
+pytest: setup
+	$(RUN) pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: setup
+	$(RUN) python -m bench
+
+fmt: setup
+	$(RUN) ruff check --fix src tests bench
+	$(RUN) ruff format src tests bench
+
+demo: setup
+	$(RUN) boxoffice demo
+
+sandbox: setup
+	$(RUN) boxoffice sandbox
+
+clean:
+	rm -rf .venv .tools .pretix .pytest_cache .mypy_cache .ruff_cache

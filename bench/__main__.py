@@ -1,0 +1,27 @@
+"""Run every ``bench/bench_*.py`` script in turn and print their figures."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    here = Path(__file__).parent
+    only = sys.argv[1:]
+    failed = 0
+    for script in sorted(here.glob("bench_*.py")):
+        if only and not any(o in script.stem for o in only):
+            continue
+        print(f"\n=== {script.stem} ===", flush=True)
+        try:
+            runpy.run_path(str(script), run_name="__main__")
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                failed += 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Local state: the per-user state dir, private files (0600), and SQLite with migrations.
+
+Every job keeps its state under :func:`state_dir` (``BOXOFFICE_STATE_DIR`` or ``state_dir`` in
+the config overrides the platform default). SQLite databases are opened in WAL mode with a
+busy timeout, and migrated by version number (``PRAGMA user_version``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+
+from boxoffice.errors import StorageError
+
+APP_NAME = "boxoffice"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def state_dir(configured: Path | None = None) -> Path:
+    """The state dir (created, mode 0700): configured path or the per-user default."""
+    path = configured or Path(platformdirs.user_state_dir(APP_NAME))
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create state dir {path}: {exc.strerror}",
+            hint="set BOXOFFICE_STATE_DIR to a writable folder",
+        ) from exc
+    return path
+
+
+def data_dir(configured: Path | None = None) -> Path:
+    """The data dir (created): configured path or the per-user default."""
+    path = configured or Path(platformdirs.user_data_dir(APP_NAME))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create data dir {path}: {exc.strerror}",
+            hint="set BOXOFFICE_DATA_DIR to a writable folder",
+        ) from exc
+    return path
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Write ``data`` atomically to ``path`` with mode 0600 (never readable by others)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StorageError(f"cannot write {path}: {exc.strerror}") from exc
+    return path
+
+
+def connect(path: Path, migrations: Sequence[str] = ()) -> sqlite3.Connection:
+    """Open (and migrate) a SQLite database in WAL mode.
+
+    ``migrations[i]`` is the SQL script that takes the schema from version ``i`` to ``i + 1``;
+    each runs in its own transaction together with the version bump, so a crash leaves the
+    database at a whole version.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, migrations)
+    except sqlite3.Error as exc:
+        raise StorageError(f"SQLite database {path}: {exc}") from exc
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
+    """Apply pending migrations; returns the resulting schema version."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(migrations):
+        raise StorageError(
+            f"database schema version {version} is newer than this boxoffice knows "
+            f"({len(migrations)})",
+            hint="upgrade boxoffice",
+        )
+    for index in range(version, len(migrations)):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # re-check under the write lock: another process may have migrated meanwhile
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current > index:
+                conn.execute("COMMIT")
+                continue
+            for statement in _split(migrations[index]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {index + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(migrations)
+
+
+def _split(script: str) -> list[str]:
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        statements.append(buf.strip())
+    return statements

@@ -1,0 +1,148 @@
+"""One exception tree for boxoffice.
+
+Every failure a user can meet is a :class:`BoxofficeError`. The CLI turns it into one line
+(``message`` plus an optional ``hint``) and an exit code (see ``EXIT_CODES`` in the README).
+Third-party exceptions (httpx, sqlite3, psycopg, playwright) are mapped into this tree with
+:func:`map_exception` at the boundary where they are caught.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+
+
+class BoxofficeError(Exception):
+    """Base of every error boxoffice raises on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The line the CLI prints: what happened, then what to do."""
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class ConfigurationError(BoxofficeError):
+    """Settings are missing or invalid (a key, a file, a flag)."""
+
+    exit_code = 2
+
+
+class AuthenticationError(BoxofficeError):
+    """Credentials were refused (bad password, bad TOTP, bad API key, expired session)."""
+
+    exit_code = 4
+
+
+class RateLimitedError(BoxofficeError):
+    """The peer asked us to slow down (429, 409 + Retry-After)."""
+
+    exit_code = 5
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+        self.status_code = status_code
+
+
+class ProtocolError(BoxofficeError):
+    """A page or response was not understood (changed markup, unexpected JSON)."""
+
+    exit_code = 6
+
+    def __init__(
+        self, message: str, *, archived: Path | None = None, hint: str | None = None
+    ) -> None:
+        if archived is not None and hint is None:
+            hint = f"the response was saved to {archived}"
+        super().__init__(message, hint=hint)
+        self.archived = archived
+
+
+class NetworkError(BoxofficeError):
+    """The peer could not be reached or did not answer in time (DNS, TLS, refused, timeout)."""
+
+    exit_code = 7
+
+
+class StorageError(BoxofficeError):
+    """Local storage failed (state dir, SQLite, PostgreSQL)."""
+
+    exit_code = 8
+
+
+class NotFoundError(BoxofficeError):
+    """The thing asked for does not exist (event, reservation, file)."""
+
+    exit_code = 9
+
+
+class BrowserError(BoxofficeError):
+    """No usable browser, or the browser handoff failed."""
+
+    exit_code = 10
+
+
+class NotificationError(BoxofficeError):
+    """A notification channel failed or cannot work on this machine."""
+
+    exit_code = 11
+
+
+def map_exception(exc: BaseException, *, context: str = "") -> BoxofficeError:
+    """Map a third-party exception to the boxoffice tree (returned, not raised).
+
+    ``context`` names what was being done ("polling https://…/secondhand/") and prefixes the
+    message so the user's one line says what failed and where.
+    """
+    if isinstance(exc, BoxofficeError):
+        return exc
+    prefix = f"{context}: " if context else ""
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkError(
+            f"{prefix}timed out ({type(exc).__name__})",
+            hint="the server is slow or unreachable; try again or raise the timeout",
+        )
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
+            return NetworkError(
+                f"{prefix}TLS error: {text}",
+                hint="the server's certificate was not accepted; check the URL",
+            )
+        return NetworkError(
+            f"{prefix}cannot connect: {text or type(exc).__name__}",
+            hint="check the URL and your network",
+        )
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return NetworkError(f"{prefix}connection dropped by the server: {exc}")
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        if status in (401, 403):
+            return AuthenticationError(f"{prefix}HTTP {status} from {exc.request.url}")
+        if status == 429:
+            return RateLimitedError(f"{prefix}HTTP 429 from {exc.request.url}", status_code=429)
+        return ProtocolError(f"{prefix}HTTP {status} from {exc.request.url}")
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return ConfigurationError(f"{prefix}invalid URL: {exc}")
+    if isinstance(exc, httpx.TransportError):
+        return NetworkError(f"{prefix}{type(exc).__name__}: {exc}")
+    if isinstance(exc, sqlite3.Error):
+        return StorageError(f"{prefix}SQLite: {exc}")
+    if isinstance(exc, OSError):
+        return StorageError(f"{prefix}{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    return BoxofficeError(f"{prefix}{type(exc).__name__}: {exc}")

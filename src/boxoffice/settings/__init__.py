@@ -1,0 +1,85 @@
+"""The settings model: every key boxoffice reads, its env name and its default — in one place.
+
+Env names: ``BOXOFFICE_<KEY>`` for top-level keys and ``BOXOFFICE_<SECTION>_<KEY>`` for section
+keys (e.g. ``BOXOFFICE_BOOK_TOTP_SECRET``). TOML: top-level keys, and ``[section]`` tables.
+Each job owns its section in ``boxoffice/settings/<job>.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from boxoffice.settings.book import BookSettings
+from boxoffice.settings.sync import SyncSettings
+from boxoffice.settings.track import TrackSettings
+from boxoffice.settings.watch import WatchSettings
+
+
+class HttpSettings(BaseModel):
+    """HTTP client defaults shared by every platform client."""
+
+    connect_timeout: float = Field(5.0, gt=0, description="TCP/TLS connect timeout, seconds")
+    total_timeout: float = Field(10.0, gt=0, description="whole-request deadline, seconds")
+    keepalive_expiry: float = Field(60.0, gt=0, description="idle keep-alive, seconds")
+    http2: bool = Field(True, description="negotiate HTTP/2 when the server offers it")
+    user_agent: str = Field("", description="User-Agent header; empty = boxoffice/<version>")
+
+
+class NotifySettings(BaseModel):
+    """Notification channels shared by every job."""
+
+    apprise: list[str] = Field(default_factory=list, description="Apprise URLs (ntfy://…, …)")
+    imessage: list[str] = Field(default_factory=list, description="iMessage numbers (macOS)")
+    webhook: list[str] = Field(default_factory=list, description="JSON webhook URLs")
+
+
+class BrowserSettings(BaseModel):
+    """Browser used for the session handoff."""
+
+    executable: Path | None = Field(None, description="Chromium/Chrome binary; empty = discover")
+    cdp_url: str | None = Field(None, description="attach to a running browser over CDP")
+    headless: bool = Field(False, description="launch the browser without a window")
+
+
+class Settings(BaseSettings):
+    """Root of all settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOXOFFICE_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    state_dir: Path | None = Field(
+        None, description="where jobs keep state (ledgers, sessions); empty = per-user state dir"
+    )
+    data_dir: Path | None = Field(
+        None, description="where jobs keep data (track's SQLite); empty = per-user data dir"
+    )
+    db_url: SecretStr | None = Field(
+        None, description="PostgreSQL URL for track (postgresql://…); empty = SQLite"
+    )
+    secrets: list[SecretStr] = Field(
+        default_factory=list, description="extra values to redact from logs and archives"
+    )
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    browser: BrowserSettings = Field(default_factory=BrowserSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+    book: BookSettings = Field(default_factory=BookSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    track: TrackSettings = Field(default_factory=TrackSettings)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret in clear, for redaction filters (never for display)."""
+        out: list[str] = [s.get_secret_value() for s in self.secrets]
+        for section in (self.book, self.sync, self.track, self.watch):
+            out.extend(section.secret_values())
+        if self.db_url is not None:
+            out.append(self.db_url.get_secret_value())
+        return [v for v in out if v]

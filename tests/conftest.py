@@ -1,0 +1,38 @@
+"""Shared fixtures: isolated state/config dirs for every test, instant waits on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from boxoffice.core import pacing
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test touches the user's real state, data or config dirs."""
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("BOXOFFICE_STATE_DIR", str(base / "state"))
+    monkeypatch.setenv("BOXOFFICE_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    monkeypatch.delenv("BOXOFFICE_CONFIG", raising=False)
+    monkeypatch.delenv("BOXOFFICE_DB_URL", raising=False)
+
+
+@pytest.fixture
+def instant_waits() -> Iterator[None]:
+    """Every pacing.sleep returns at once inside the test."""
+    with pacing.instant():
+        yield
+
+
+@pytest.fixture
+def tmp_state(tmp_path: Path) -> Path:
+    """A fresh state dir path."""
+    path = tmp_path / "state"
+    path.mkdir()
+    return path
