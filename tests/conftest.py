@@ -36,3 +36,15 @@ def tmp_state(tmp_path: Path) -> Path:
     path = tmp_path / "state"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    """Debian's Chromium (installed by .ci/run). Missing is a failure, not a skip."""
+    import shutil
+
+    for candidate in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(candidate)
+        if found:
+            return Path(found)
+    pytest.fail("no Chromium found: install Debian's `chromium` (bash .ci/run does)")
