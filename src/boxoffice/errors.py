@@ -8,6 +8,7 @@ Third-party exceptions (httpx, sqlite3, psycopg, playwright) are mapped into thi
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -103,6 +104,30 @@ class NotificationError(BoxofficeError):
     exit_code = 11
 
 
+EXIT_INTERRUPTED = 130
+
+
+def exit_codes() -> list[tuple[int, str, str]]:
+    """Every exit code the CLI uses: ``(code, error class, meaning)``, sorted by code.
+
+    0 is success, 130 an interrupt (Ctrl-C); the rest come from the exception tree.
+    """
+    rows: list[tuple[int, str, str]] = [(0, "-", "success")]
+    seen: list[type[BoxofficeError]] = [BoxofficeError]
+    queue: list[type[BoxofficeError]] = [BoxofficeError]
+    while queue:
+        cls = queue.pop(0)
+        for sub in cls.__subclasses__():
+            if sub.__module__ == __name__ and sub not in seen:
+                seen.append(sub)
+                queue.append(sub)
+    for cls in seen:
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        rows.append((cls.exit_code, cls.__name__, doc))
+    rows.append((EXIT_INTERRUPTED, "-", "interrupted (Ctrl-C)"))
+    return sorted(rows, key=lambda row: row[0])
+
+
 def map_exception(exc: BaseException, *, context: str = "") -> BoxofficeError:
     """Map a third-party exception to the boxoffice tree (returned, not raised).
 
@@ -131,18 +156,54 @@ def map_exception(exc: BaseException, *, context: str = "") -> BoxofficeError:
     if isinstance(exc, httpx.RemoteProtocolError):
         return NetworkError(f"{prefix}connection dropped by the server: {exc}")
     if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response.status_code
-        if status in (401, 403):
-            return AuthenticationError(f"{prefix}HTTP {status} from {exc.request.url}")
-        if status == 429:
-            return RateLimitedError(f"{prefix}HTTP 429 from {exc.request.url}", status_code=429)
-        return ProtocolError(f"{prefix}HTTP {status} from {exc.request.url}")
+        return _map_status(exc, prefix)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return ConfigurationError(f"{prefix}invalid URL: {exc}")
     if isinstance(exc, httpx.TransportError):
         return NetworkError(f"{prefix}{type(exc).__name__}: {exc}")
     if isinstance(exc, sqlite3.Error):
         return StorageError(f"{prefix}SQLite: {exc}")
+    module = type(exc).__module__
+    if module.startswith("psycopg"):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StorageError(
+            f"{prefix}PostgreSQL: {first}",
+            hint="check the database URL, that the server runs and accepts connections",
+        )
+    if module.startswith("playwright"):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return BrowserError(f"{prefix}browser: {first}")
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return NetworkError(f"{prefix}{_os_text(exc)}", hint="check the address and your network")
+    if isinstance(exc, FileNotFoundError):
+        return NotFoundError(f"{prefix}{_os_text(exc)}")
     if isinstance(exc, OSError):
-        return StorageError(f"{prefix}{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return StorageError(f"{prefix}{_os_text(exc)}")
     return BoxofficeError(f"{prefix}{type(exc).__name__}: {exc}")
+
+
+def _os_text(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return f"{text}: {exc.filename}" if exc.filename else text
+
+
+def _map_status(exc: httpx.HTTPStatusError, prefix: str) -> BoxofficeError:
+    from boxoffice.core.pacing import parse_retry_after  # pure module; avoids an import cycle
+
+    status = exc.response.status_code
+    where = f"{prefix}HTTP {status} from {exc.request.url}"
+    retry_after = parse_retry_after(exc.response.headers.get("Retry-After"))
+    if status in (401, 403):
+        return AuthenticationError(where, hint="check the credentials or session")
+    if status == 429 or (status == 409 and retry_after is not None):
+        return RateLimitedError(
+            where,
+            status_code=status,
+            retry_after=retry_after,
+            hint="the server asks to slow down; wait and try again",
+        )
+    if status == 404:
+        return NotFoundError(where)
+    if status >= 500:
+        return NetworkError(where, hint="the server failed; try again later")
+    return ProtocolError(where)

@@ -7,20 +7,25 @@ validation error into one line per bad field naming the key and the source it ca
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import platformdirs
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
     EnvSettingsSource,
     InitSettingsSource,
     PydanticBaseSettingsSource,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -36,6 +41,47 @@ S = TypeVar("S", bound=BaseSettings)
 def default_config_path() -> Path:
     """Where the TOML config lives unless ``--config`` or ``BOXOFFICE_CONFIG`` says otherwise."""
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def _is_scalar_list(annotation: Any) -> bool:
+    """``list[str]``-like (possibly optional): a plain env value may be one item."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_scalar_list(arg) for arg in typing.get_args(annotation))
+    if origin not in (list, set, tuple, frozenset):
+        return False
+    for arg in typing.get_args(annotation):
+        if arg is Ellipsis:
+            continue
+        if isinstance(arg, type) and issubclass(arg, BaseModel | dict | list):
+            return False
+        if typing.get_origin(arg) in (dict, list):
+            return False
+    return True
+
+
+class _LenientDecoding:
+    """Env values for list fields: JSON (``["a","b"]``) or, when not JSON, one plain item."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return json.loads(value)
+        except ValueError:
+            if (
+                isinstance(value, str)
+                and not value.lstrip().startswith(("[", "{"))
+                and _is_scalar_list(field.annotation)
+            ):
+                return [value]
+            raise
+
+
+class _EnvSource(_LenientDecoding, EnvSettingsSource):
+    """Environment variables (``BOXOFFICE_…``)."""
+
+
+class _DotEnvSource(_LenientDecoding, DotEnvSettingsSource):
+    """A ``.env`` file."""
 
 
 def _lookup(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> bool:
@@ -82,7 +128,12 @@ def load_settings(
     if config_file.is_file():
         try:
             tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read config file {config_file}: {exc.strerror or exc}",
+                hint="check the file's permissions",
+            ) from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigurationError(
                 f"config file {config_file} is not valid TOML: {exc}",
                 hint="fix the syntax at the line shown",
@@ -90,16 +141,21 @@ def load_settings(
 
     sources: list[tuple[str, PydanticBaseSettingsSource]] = []
     sources.append(("command line", InitSettingsSource(model, init_kwargs=dict(cli or {}))))
-    env = EnvSettingsSource(model)
+    env = _EnvSource(model)
     if environ is not None:
         env.env_vars = {k.lower(): v for k, v in environ.items()}
     sources.append(("environment", env))
     if env_file is not None and env_file.is_file():
-        sources.append((f"{env_file}", DotEnvSettingsSource(model, env_file=env_file)))
+        sources.append((f"{env_file}", _DotEnvSource(model, env_file=env_file)))
     if config_file.is_file():
         sources.append((f"{config_file}", TomlConfigSettingsSource(model, toml_file=config_file)))
 
-    collected = [(name, src()) for name, src in sources]
+    collected: list[tuple[str, dict[str, Any]]] = []
+    for name, src in sources:
+        try:
+            collected.append((name, src()))
+        except SettingsError as exc:
+            raise ConfigurationError(_describe_unparseable(exc, name), hint=_JSON_HINT) from None
 
     class _Loaded(model):  # type: ignore[valid-type,misc]
         @classmethod
@@ -118,6 +174,22 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigurationError(_describe(exc, collected)) from None
     return model.model_validate(loaded.model_dump())
+
+
+_JSON_HINT = 'list and table values from env or .env must be JSON, e.g. ["a", "b"]'
+
+
+def _describe_unparseable(exc: SettingsError, source: str) -> str:
+    """One line for a value pydantic-settings could not even decode (bad JSON in env)."""
+    text = str(exc)
+    field = text.split('"')[1] if text.count('"') >= 2 else "?"
+    cause = exc.__cause__
+    detail = str(cause) if cause is not None else text
+    if source == "environment" or source.endswith(".env"):
+        where = f"{source} ({ENV_PREFIX}{field.upper()}…)"
+    else:
+        where = source
+    return f"invalid settings:\n  {field}: cannot parse value: {detail} (from {where})"
 
 
 def _describe(exc: ValidationError, collected: list[tuple[str, dict[str, Any]]]) -> str:

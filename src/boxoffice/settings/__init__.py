@@ -7,9 +7,14 @@ Each job owns its section in ``boxoffice/settings/<job>.py``.
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boxoffice.settings.book import BookSettings
@@ -83,3 +88,82 @@ class Settings(BaseSettings):
         if self.db_url is not None:
             out.append(self.db_url.get_secret_value())
         return [v for v in out if v]
+
+
+ENV_PREFIX = "BOXOFFICE_"
+
+
+def reference() -> list[dict[str, Any]]:
+    """Every setting as a dict: key, env, toml, type, default, description, secret.
+
+    Top-level keys are ``BOXOFFICE_<KEY>``; keys of a section (``[http]``, ``[book]``, …) are
+    ``BOXOFFICE_<SECTION>_<KEY>``. Deeper tables are one key whose env value is JSON. The README's
+    configuration table is generated from this (``scripts/gen_config_reference.py``).
+    """
+    rows: list[dict[str, Any]] = []
+    for name, info in Settings.model_fields.items():
+        section = _section_model(info.annotation)
+        if section is None:
+            rows.append(_row(name, None, info))
+            continue
+        for sub_name, sub_info in section.model_fields.items():
+            rows.append(_row(sub_name, name, sub_info))
+    return rows
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _row(name: str, section: str | None, info: FieldInfo) -> dict[str, Any]:
+    key = f"{section}.{name}" if section else name
+    env = ENV_PREFIX + (f"{section}_{name}" if section else name).upper()
+    toml = f"[{section}] {name}" if section else name
+    return {
+        "key": key,
+        "env": env,
+        "toml": toml,
+        "type": _type_name(info.annotation),
+        "default": _default_text(info),
+        "description": info.description or "",
+        "secret": "SecretStr" in _type_name(info.annotation),
+    }
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type_name(a) for a in args if a is not type(None)]
+        text = " | ".join(parts)
+        return f"{text} (optional)" if type(None) in args else text
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin is not None:
+        inner = ", ".join(_type_name(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation)
+
+
+def _default_text(info: FieldInfo) -> str:
+    if info.default_factory is not None:
+        value: Any = info.default_factory()  # type: ignore[call-arg]
+    elif info.default is PydanticUndefined:
+        return "(required)"
+    else:
+        value = info.default
+    if value is None:
+        return ""
+    if isinstance(value, SecretStr):
+        return "(set)"
+    if isinstance(value, BaseModel):
+        return "(table)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple | set):
+        return "[" + ", ".join(str(v) for v in value) + "]" if value else "[]"
+    return str(value)
