@@ -221,8 +221,16 @@ class MetricsRecorder:
         """httpx ``response`` event hook: headers are here; time the body as it is read."""
         now = time.perf_counter()
         start, started_at = self._starts.pop(response.request, (now, datetime.now(UTC)))
-        if isinstance(response.stream, httpx.AsyncByteStream):
-            response.stream = _TimedStream(response.stream, self, response, start, started_at, now)
+        try:
+            content = response.content  # already in memory (e.g. a MockTransport response)
+        except httpx.ResponseNotRead:
+            if isinstance(response.stream, httpx.AsyncByteStream):
+                response.stream = _TimedStream(
+                    response.stream, self, response, start, started_at, now
+                )
+            return
+        timer = _TimedStream(httpx.ByteStream(b""), self, response, start, started_at, now)
+        timer.finish(complete=True, size=response.num_bytes_downloaded or len(content))
 
 
 class _TimedStream(httpx.AsyncByteStream):
@@ -250,22 +258,23 @@ class _TimedStream(httpx.AsyncByteStream):
         async for chunk in self._inner:
             self._bytes += len(chunk)
             yield chunk
-        self._finish(complete=True)
+        self.finish(complete=True)
 
     async def aclose(self) -> None:
         try:
             await self._inner.aclose()
         finally:
-            self._finish(complete=False)
+            self.finish(complete=False)
 
-    def _finish(self, *, complete: bool) -> None:
+    def finish(self, *, complete: bool, size: int | None = None) -> None:
+        """Record the metrics once (at the last byte, or when closed early)."""
         if self._done:
             return
         self._done = True
         response = self._response()
         if response is None:
             return
-        end = time.perf_counter()
+        end = self._headers_at if size is not None else time.perf_counter()
         metrics = RequestMetrics(
             method=response.request.method,
             url=str(response.request.url),
@@ -273,7 +282,7 @@ class _TimedStream(httpx.AsyncByteStream):
             http_version=response.http_version,
             ttfb_ms=(self._headers_at - self._start) * 1000,
             ttlb_ms=(end - self._start) * 1000,
-            bytes_received=self._bytes,
+            bytes_received=self._bytes if size is None else size,
             started_at=self._started_at,
             complete=complete,
         )
@@ -769,8 +778,8 @@ class ResponseArchive:
     def save(self, response: httpx.Response, label: str = "response") -> Path:
         """Write ``response`` (redacted); returns the path of the body file."""
         req = response.request
-        req_headers, found = redact_headers(req.headers.multi_items())
-        resp_headers, found_resp = redact_headers(response.headers.multi_items())
+        req_headers, found = redact_headers(_raw(req.headers))
+        resp_headers, found_resp = redact_headers(_raw(response.headers))
         found |= found_resp
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
@@ -828,7 +837,11 @@ def _redact_url(url: str) -> str:
         (k, REDACTED if _SENSITIVE_HEADER.search(k) or re.search("csrf|xsrf", k, re.I) else v)
         for k, v in query
     ]
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(cleaned)))
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(cleaned, safe="*")))
+
+
+def _raw(headers: httpx.Headers) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw]
 
 
 def _safe_label(label: str) -> str:
