@@ -13,7 +13,7 @@ import email.utils
 import math
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -152,6 +152,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     reference = now or datetime.now(UTC)
+    if reference.tzinfo is None:
+        reference = reference.replace(tzinfo=UTC)
     return max(0.0, (when - reference).total_seconds())
 
 
@@ -159,8 +161,9 @@ class RateLimiter:
     """Async token bucket: at most ``rate`` acquisitions per second, bursts up to ``burst``.
 
     ``burst=1`` makes it a minimum-interval limiter (``1/rate`` seconds apart). Safe for many
-    concurrent tasks; waits go through :func:`sleep` (instant in tests, where the clock given
-    should be advanced by the test if it needs to observe spacing).
+    concurrent tasks (they are served in arrival order). Waits go through ``sleeper``
+    (:func:`sleep` by default, so instant in tests); a test can inject ``clock`` and a
+    ``sleeper`` that advances that clock to observe the exact spacing without waiting.
     """
 
     def __init__(
@@ -169,6 +172,7 @@ class RateLimiter:
         *,
         burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
+        sleeper: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be > 0")
@@ -177,14 +181,23 @@ class RateLimiter:
         self.rate = rate
         self.burst = burst
         self._clock = clock
+        self._sleep = sleeper or sleep
         self._tokens = float(burst)
         self._updated = clock()
         self._lock = asyncio.Lock()
 
     @classmethod
-    def every(cls, interval: float, **kwargs: Callable[[], float]) -> RateLimiter:
+    def every(
+        cls,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleeper: Callable[[float], Awaitable[None]] | None = None,
+    ) -> RateLimiter:
         """A limiter allowing one acquisition per ``interval`` seconds."""
-        return cls(1.0 / interval, burst=1, **kwargs)
+        if interval <= 0:
+            raise ValueError("interval must be > 0")
+        return cls(1.0 / interval, burst=1, clock=clock, sleeper=sleeper)
 
     def _refill(self) -> None:
         now = self._clock()
@@ -203,7 +216,7 @@ class RateLimiter:
             delay = self.wait_time()
             if delay > 0:
                 waited = delay
-                await sleep(delay)
+                await self._sleep(delay)
                 self._refill()
                 if self._tokens < 1:  # instant mode or a coarse clock: account the token anyway
                     self._tokens = 1.0
