@@ -1,0 +1,124 @@
+"""The one interface both dialects implement, and the factory choosing one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+import httpx
+
+from boxoffice.errors import ConfigurationError
+from boxoffice.platforms.booked.models import (
+    BookedSession,
+    BookingRequest,
+    CreateResult,
+    Reservation,
+)
+
+Dialect = Literal["booked3", "librebooking"]
+DIALECTS: tuple[Dialect, ...] = ("booked3", "librebooking")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Login data; the secrets stay in memory only (never logged or cached)."""
+
+    username: str
+    password: str
+    totp_secret: str | None = None
+
+
+class BookedClient(Protocol):
+    """Login, validate, availability, create, cancel, list mine — for one scheduler."""
+
+    dialect: Dialect
+    base_url: str
+    owner_id: str | None
+    session: BookedSession | None
+    http: httpx.AsyncClient
+
+    async def login(self, credentials: Credentials) -> BookedSession:
+        """Log in (with TOTP when asked); the session is kept on the client and returned."""
+        ...
+
+    def restore(self, session: BookedSession) -> None:
+        """Use a cached session (cookies/token) without logging in."""
+        ...
+
+    async def validate(self) -> bool:
+        """Whether the current session is still accepted by the server."""
+        ...
+
+    async def availability(
+        self, start: datetime, end: datetime, schedule_id: int
+    ) -> list[Reservation]:
+        """Reservations overlapping [start, end) on the schedule."""
+        ...
+
+    async def create(self, request: BookingRequest) -> CreateResult:
+        """One create attempt, interpreted (never raises for a refused booking)."""
+        ...
+
+    async def cancel(self, reference: str) -> None:
+        """Cancel (delete) one of the user's reservations."""
+        ...
+
+    async def list_mine(
+        self, start: datetime, end: datetime, schedule_id: int = 1
+    ) -> list[Reservation]:
+        """The user's own reservations in [start, end)."""
+        ...
+
+    async def warm(self, connections: int) -> None:
+        """Open up to ``connections`` kept-alive connections with cheap requests."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        ...
+
+
+def make_client(
+    dialect: str,
+    base_url: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    language: str = "en_us",
+    timezone: str = "UTC",
+    verify: bool | str = True,
+    max_connections: int = 100,
+    owner_id: str | None = None,
+) -> BookedClient:
+    """A client for ``dialect`` at ``base_url`` (e.g. ``https://host/booked/Web``)."""
+    if not base_url:
+        raise ConfigurationError(
+            "no scheduler URL", hint="pass --url or set book.url / BOXOFFICE_BOOK_URL"
+        )
+    if dialect == "booked3":
+        from boxoffice.platforms.booked.booked3 import Booked3Client
+
+        return Booked3Client(
+            base_url,
+            transport=transport,
+            language=language,
+            timezone=timezone,
+            verify=verify,
+            max_connections=max_connections,
+            owner_id=owner_id,
+        )
+    if dialect == "librebooking":
+        from boxoffice.platforms.booked.librebooking import LibreBookingClient
+
+        return LibreBookingClient(
+            base_url,
+            transport=transport,
+            language=language,
+            timezone=timezone,
+            verify=verify,
+            max_connections=max_connections,
+            owner_id=owner_id,
+        )
+    raise ConfigurationError(
+        f"unknown dialect {dialect!r}", hint=f"choose one of {', '.join(DIALECTS)}"
+    )
