@@ -1,0 +1,188 @@
+"""The pretix marketplace client: event page, marketplace polls, cart adds.
+
+Takes any ``httpx.AsyncClient`` (built by ``core.http.create_client`` with the cookie jar,
+or with a ``MockTransport`` in tests); never follows redirects itself blindly — a cart add's
+redirect chain is followed hop by hop so the outcome can be judged from each Location.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpx
+
+from boxoffice.errors import ConfigurationError, map_exception
+from boxoffice.platforms.pretix.interpret import (
+    REDIRECT_STATUSES,
+    Hop,
+    interpret_cart_chain,
+    interpret_throttle,
+    marketplace_gone,
+)
+from boxoffice.platforms.pretix.models import CartOutcome, Listing, MarketplacePage, Throttle
+from boxoffice.platforms.pretix.parser import find_marketplace_link, parse_marketplace
+from boxoffice.platforms.pretix.requests import CartRequest, build_buy_request
+from boxoffice.platforms.pretix.shop import ShopPage, build_shop_request, parse_shop_page
+
+POLL_QUERY = "sort=price_asc"
+MAX_REDIRECTS = 6
+_DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+def event_url(base_url: str, event: str) -> str:
+    """``https://host`` + ``99x1`` or ``org/99x1`` → ``https://host/org/99x1/``."""
+    base = base_url.strip()
+    if not base.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"--url {base_url!r} is not an http(s) URL",
+            hint="give the pretix address, e.g. https://tickets.example.com",
+        )
+    slug = event.strip().strip("/")
+    if not slug or any(part in ("", ".", "..") for part in slug.split("/")):
+        raise ConfigurationError(
+            f"--event {event!r} is not an event slug", hint="use e.g. 99x1 or organizer/99x1"
+        )
+    return urljoin(base.rstrip("/") + "/", slug + "/")
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A GET's response with its timing (TTFB, TTLB in ms) and whether a retry reconnected."""
+
+    response: httpx.Response
+    hop: Hop
+    ttfb_ms: float
+    ttlb_ms: float
+    size: int
+    reconnected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What the event page said about the marketplace."""
+
+    fetched: Fetched
+    marketplace_url: str | None
+    throttle: Throttle | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """One marketplace poll: response, parse result (None when throttled/gone), signals."""
+
+    fetched: Fetched
+    page: MarketplacePage | None
+    throttle: Throttle | None = None
+    gone: bool = False
+
+
+def _timing(response: httpx.Response, started: float) -> tuple[float, float]:
+    metrics = response.extensions.get("metrics")
+    ttfb = getattr(metrics, "ttfb_ms", None)
+    ttlb = getattr(metrics, "ttlb_ms", None)
+    elapsed = (time.perf_counter() - started) * 1000
+    if not isinstance(ttfb, int | float):
+        try:
+            ttfb = response.elapsed.total_seconds() * 1000
+        except RuntimeError:
+            ttfb = elapsed
+    return float(ttfb), float(ttlb) if isinstance(ttlb, int | float) else elapsed
+
+
+class PretixClient:
+    """Protocol client for one pretix event's secondhand marketplace (and shop add-to-cart)."""
+
+    def __init__(self, http: httpx.AsyncClient, *, base_url: str, event: str) -> None:
+        self.http = http
+        self.event_url = event_url(base_url, event)
+        self.reconnects = 0
+
+    async def get(self, url: str, *, context: str) -> Fetched:
+        """GET with one transparent retry when the server dropped the connection."""
+        reconnected = False
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                response = await self.http.get(url)
+            except _DROPPED as exc:
+                if attempt == 2:
+                    raise map_exception(exc, context=context) from exc
+                self.reconnects += 1
+                reconnected = True
+                continue
+            except httpx.HTTPError as exc:
+                raise map_exception(exc, context=context) from exc
+            ttfb, ttlb = _timing(response, started)
+            return Fetched(
+                response,
+                Hop.from_response(response),
+                ttfb,
+                ttlb,
+                len(response.content),
+                reconnected,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def discover(self) -> Discovery:
+        """GET the event page and find the marketplace link (None if there is none)."""
+        fetched = await self.get(self.event_url, context=f"loading {self.event_url}")
+        hop = fetched.hop
+        throttle = interpret_throttle(hop)
+        if throttle is not None:
+            return Discovery(fetched, None, throttle)
+        if hop.status != 200:
+            return Discovery(fetched, None)
+        return Discovery(fetched, find_marketplace_link(hop.body, self.event_url))
+
+    @staticmethod
+    def poll_url(marketplace_url: str) -> str:
+        """The URL polled: the marketplace sorted by price, cheapest first."""
+        joiner = "&" if "?" in marketplace_url else "?"
+        return f"{marketplace_url}{joiner}{POLL_QUERY}"
+
+    async def poll(self, marketplace_url: str) -> Poll:
+        """One marketplace GET, parsed."""
+        url = self.poll_url(marketplace_url)
+        fetched = await self.get(url, context=f"polling {marketplace_url}")
+        hop = fetched.hop
+        throttle = interpret_throttle(hop)
+        if throttle is not None:
+            return Poll(fetched, None, throttle)
+        if marketplace_gone(hop):
+            return Poll(fetched, None, gone=True)
+        if hop.status != 200:
+            return Poll(fetched, MarketplacePage("unknown", detail=f"HTTP {hop.status}"))
+        return Poll(fetched, parse_marketplace(hop.body, url))
+
+    async def _post_and_follow(self, request: CartRequest, *, context: str) -> list[Hop]:
+        try:
+            response = await self.http.post(request.url, data=request.data, headers=request.headers)
+            hops = [Hop.from_response(response)]
+            for _ in range(MAX_REDIRECTS):
+                last = hops[-1]
+                if last.status not in REDIRECT_STATUSES or not last.location:
+                    break
+                response = await self.http.get(last.location)
+                hops.append(Hop.from_response(response))
+        except httpx.HTTPError as exc:
+            raise map_exception(exc, context=context) from exc
+        return hops
+
+    async def add_to_cart(self, listing: Listing, *, page_url: str) -> CartOutcome:
+        """POST the listing's buy form and judge the redirect chain."""
+        request = build_buy_request(listing, page_url=page_url)
+        hops = await self._post_and_follow(request, context=f"buying {listing.buy_url}")
+        return interpret_cart_chain(hops)
+
+    async def shop_page(self) -> ShopPage:
+        """The regular shop's event page, parsed for its add-to-cart form."""
+        fetched = await self.get(self.event_url, context=f"loading {self.event_url}")
+        return parse_shop_page(fetched.hop.body, self.event_url)
+
+    async def shop_add(self, page: ShopPage, item_id: str, quantity: int = 1) -> CartOutcome:
+        """Add ``quantity`` of product ``item_id`` through the shop's own add-to-cart form."""
+        request = build_shop_request(page, item_id=item_id, quantity=quantity)
+        hops = await self._post_and_follow(request, context=f"adding item {item_id} to the cart")
+        return interpret_cart_chain(hops)
