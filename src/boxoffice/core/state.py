@@ -22,9 +22,22 @@ APP_NAME = "boxoffice"
 BUSY_TIMEOUT_MS = 30_000
 
 
+STATE_DIR_ENV = "BOXOFFICE_STATE_DIR"
+DATA_DIR_ENV = "BOXOFFICE_DATA_DIR"
+
+
+def _from_env(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else None
+
+
 def state_dir(configured: Path | None = None) -> Path:
-    """The state dir (created, mode 0700): configured path or the per-user default."""
-    path = configured or Path(platformdirs.user_state_dir(APP_NAME))
+    """The state dir (created, mode 0700).
+
+    ``configured`` (the ``state_dir`` setting) wins, then env ``BOXOFFICE_STATE_DIR``, then the
+    per-user default (platformdirs).
+    """
+    path = configured or _from_env(STATE_DIR_ENV) or Path(platformdirs.user_state_dir(APP_NAME))
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
@@ -36,8 +49,8 @@ def state_dir(configured: Path | None = None) -> Path:
 
 
 def data_dir(configured: Path | None = None) -> Path:
-    """The data dir (created): configured path or the per-user default."""
-    path = configured or Path(platformdirs.user_data_dir(APP_NAME))
+    """The data dir (created): ``configured``, env ``BOXOFFICE_DATA_DIR``, or the default."""
+    path = configured or _from_env(DATA_DIR_ENV) or Path(platformdirs.user_data_dir(APP_NAME))
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -75,13 +88,23 @@ def connect(path: Path, migrations: Sequence[str] = ()) -> sqlite3.Connection:
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create {path.parent}: {exc.strerror}") from exc
+    try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StorageError(f"SQLite database {path}: {exc}") from exc
+    try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn, migrations)
+    except StorageError as exc:
+        conn.close()
+        raise StorageError(f"SQLite database {path}: {exc.message}", hint=exc.hint) from exc
     except sqlite3.Error as exc:
+        conn.close()
         raise StorageError(f"SQLite database {path}: {exc}") from exc
     return conn
 
@@ -107,8 +130,14 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {index + 1}")
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(
+                    f"migration to schema version {index + 1} failed: {exc}",
+                    hint=f"the database was left at version {index}",
+                ) from exc
             raise
     return len(migrations)
 
