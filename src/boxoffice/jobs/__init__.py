@@ -1,0 +1,1 @@
+"""Job orchestration: one package per job (watch, book, sync, track)."""

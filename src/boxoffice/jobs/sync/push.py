@@ -1,0 +1,384 @@
+"""`sync push`: deliver an event's matching tickets to a webhook, exactly once, resumably.
+
+1. Pull the event's tickets page by page; filter (status, name); spool the matching ones to an
+   anonymous temporary file (memory holds only ids).
+2. Register every matching ticket in the ledger as pending (already delivered ones stay so).
+3. Deliver the pending ones, paced by the core rate limiter: sign the exact bytes, POST, and
+   mark *delivered* in the ledger right after a 2xx. Transient failures are retried on the
+   Svix-like schedule (``Retry-After`` honoured and pausing every worker); permanent 4xx and
+   exhausted attempts become dead letters; 401/403 dead letters point at ``VIVENU_SECRET``.
+
+A crash loses at most the in-flight delivery's acknowledgement: the resumed run re-sends that
+ticket with the same envelope id (per worker in flight), so the receiver can drop the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from boxoffice.core import pacing
+from boxoffice.core.logging import get_logger
+from boxoffice.errors import AuthenticationError, ConfigurationError
+from boxoffice.jobs.sync.filtering import TicketFilter
+from boxoffice.jobs.sync.ledger import Ledger, LedgerKey
+from boxoffice.jobs.sync.progress import write_progress
+from boxoffice.jobs.sync.regions import SECRET_ENV, Region, Target
+from boxoffice.jobs.sync.schedule import RetryPolicy
+from boxoffice.platforms.vivenu.delivery import Outcome, deliver
+from boxoffice.platforms.vivenu.envelope import build_envelope, encode, envelope_id
+from boxoffice.platforms.vivenu.signing import signature_headers
+from boxoffice.platforms.vivenu.tickets import TicketsClient
+
+log = get_logger(__name__)
+SECRET_HINT = (
+    f"the receiver rejected the signature: check that {SECRET_ENV} is the webhook's HMAC "
+    "secret, then re-queue with --retry-dead"
+)
+PREVIEW = 5
+
+
+@dataclass
+class PushConfig:
+    """Everything one push run needs (resolved from settings and flags)."""
+
+    region: Region
+    event: str
+    target: Target
+    secret: str | None
+    ticket_filter: TicketFilter
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    interval: float = 1.8
+    concurrency: int = 1
+    limit: int | None = None
+    dry_run: bool = False
+    retry_dead: bool = False
+    standard_headers: bool = True
+    webhook_id: str = ""
+    seller_id: str | None = None
+    mode: str = "prod"
+    page_size: int = 1000
+    abort_after_auth_failures: int = 3
+    progress_dir: Path | None = None
+
+    @property
+    def key(self) -> LedgerKey:
+        """The ledger key of this run."""
+        return LedgerKey(self.region.name, self.event, self.target.url)
+
+
+@dataclass
+class PushPlan:
+    """The counts printed before sending."""
+
+    total: int = 0
+    rejected_status: int = 0
+    rejected_name: int = 0
+    filtered: int = 0
+    already_delivered: int = 0
+    dead_skipped: int = 0
+    requeued: int = 0
+    pending: int = 0
+    to_send: int = 0
+    total_changed: list[tuple[int, int]] = field(default_factory=list)
+    preview: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class PushResult:
+    """The outcome of a run (``as_json`` is what ``--json`` prints)."""
+
+    plan: PushPlan
+    delivered: int = 0
+    dead: int = 0
+    retries: int = 0
+    duration_s: float = 0.0
+    dry_run: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"total", "filtered", "delivered", "skipped_already_delivered", "dead",
+        "duration_s"}`` plus a few extras."""
+        return {
+            "total": self.plan.total,
+            "filtered": self.plan.filtered,
+            "delivered": self.delivered,
+            "skipped_already_delivered": self.plan.already_delivered,
+            "dead": self.dead,
+            "duration_s": round(self.duration_s, 3),
+            "rejected_status": self.plan.rejected_status,
+            "rejected_name": self.plan.rejected_name,
+            "to_send": self.plan.to_send,
+            "retries": self.retries,
+            "dry_run": self.dry_run,
+        }
+
+
+class PushObserver:
+    """Hooks for progress display; the default does nothing."""
+
+    def pulled(self, pulled: int, total: int) -> None:
+        """After each page of the pull."""
+
+    def planned(self, plan: PushPlan) -> None:
+        """Once the counts are known, before sending."""
+
+    def settled(self, ticket_id: str, outcome: Outcome, attempts: int, final: str) -> None:
+        """After each attempt; ``final`` is ``delivered``, ``retry`` or ``dead``."""
+
+    def waiting(self, reason: str, seconds: float) -> None:
+        """Before a retry wait or a pause asked by the receiver."""
+
+
+class _Spool:
+    """Matching tickets on disk (anonymous temp file, gone on close or crash)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+        self.fh: IO[bytes] = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115
+
+    def add(self, ticket: dict[str, Any]) -> None:
+        self.fh.write(json.dumps(ticket, ensure_ascii=False).encode() + b"\n")
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.fh.flush()
+        self.fh.seek(0)
+        for line in self.fh:
+            yield json.loads(line)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+class _Deliverer:
+    """Paced, retried delivery of the pending tickets of one run."""
+
+    def __init__(
+        self,
+        cfg: PushConfig,
+        client: httpx.AsyncClient,
+        ledger: Ledger,
+        observer: PushObserver,
+        result: PushResult,
+        clock: Callable[[], float],
+        sleeper: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self.cfg = cfg
+        self.client = client
+        self.ledger = ledger
+        self.observer = observer
+        self.result = result
+        self.clock = clock
+        self.sleep = sleeper
+        self.limiter = (
+            pacing.RateLimiter.every(cfg.interval, clock=clock, sleeper=sleeper)
+            if cfg.interval > 0
+            else None
+        )
+        self.not_before = 0.0
+        self.auth_streak = 0
+        assert cfg.secret is not None
+        self.secret: str = cfg.secret
+
+    async def _gate(self) -> None:
+        wait = self.not_before - self.clock()
+        if wait > 0:
+            await self.sleep(wait)
+        if self.limiter is not None:
+            await self.limiter.acquire()
+
+    async def run(self, source: Iterator[tuple[dict[str, Any], int]]) -> None:
+        async def worker() -> None:
+            for ticket, attempts in source:
+                await self.deliver_one(ticket, attempts)
+
+        tasks = [asyncio.create_task(worker()) for _ in range(self.cfg.concurrency)]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            exc = task.exception()
+            if exc is not None:
+                raise exc
+
+    async def deliver_one(self, ticket: dict[str, Any], attempts: int) -> None:
+        cfg, key = self.cfg, self.cfg.key
+        ticket_id = str(ticket["_id"])
+        envelope = build_envelope(
+            ticket,
+            target=cfg.target.url,
+            webhook_id=cfg.webhook_id,
+            seller_id=cfg.seller_id,
+            mode=cfg.mode,
+        )
+        body = encode(envelope)
+        first = True
+        while True:
+            if not first:
+                self.result.retries += 1
+            first = False
+            await self._gate()
+            headers = signature_headers(
+                self.secret,
+                body,
+                msg_id=envelope["id"],
+                timestamp=int(time.time()),
+                standard=cfg.standard_headers,
+            )
+            outcome = await deliver(self.client, cfg.target.url, body, headers)
+            attempts += 1
+            if outcome.ok:
+                self.ledger.mark_delivered(key, ticket_id, attempts, outcome.status or 200)
+                self.result.delivered += 1
+                self.auth_streak = 0
+                self.observer.settled(ticket_id, outcome, attempts, "delivered")
+                return
+            if outcome.kind == "auth":
+                error = f"{outcome.error} — {SECRET_HINT}"
+                self.ledger.mark_failed(key, ticket_id, attempts, error, outcome.status, dead=True)
+                self.result.dead += 1
+                self.auth_streak += 1
+                self.observer.settled(ticket_id, outcome, attempts, "dead")
+                if self.auth_streak >= cfg.abort_after_auth_failures:
+                    raise AuthenticationError(
+                        f"the receiver refused {self.auth_streak} deliveries in a row "
+                        f"(HTTP {outcome.status}); stopped",
+                        hint=f"check {SECRET_ENV} is the webhook's HMAC secret, then run the "
+                        "same command with --retry-dead",
+                    )
+                return
+            self.auth_streak = 0
+            if outcome.kind == "permanent" or cfg.policy.exhausted(attempts):
+                self.ledger.mark_failed(
+                    key, ticket_id, attempts, outcome.error, outcome.status, dead=True
+                )
+                self.result.dead += 1
+                self.observer.settled(ticket_id, outcome, attempts, "dead")
+                return
+            self.ledger.mark_failed(
+                key, ticket_id, attempts, outcome.error, outcome.status, dead=False
+            )
+            self.observer.settled(ticket_id, outcome, attempts, "retry")
+            delay = cfg.policy.delay_before(attempts + 1, outcome.retry_after)
+            if outcome.retry_after is not None or outcome.status == 429:
+                # the receiver asked everyone to slow down, not just this ticket
+                self.not_before = max(self.not_before, self.clock() + delay)
+            self.observer.waiting(
+                f"{outcome.error or 'failed'}; attempt {attempts + 1}/{cfg.policy.max_attempts}",
+                delay,
+            )
+            await self.sleep(delay)
+
+
+async def run_push(
+    cfg: PushConfig,
+    *,
+    tickets: TicketsClient,
+    webhook: httpx.AsyncClient | None,
+    ledger: Ledger,
+    spool_dir: Path | None = None,
+    observer: PushObserver | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleeper: Callable[[float], Awaitable[None]] | None = None,
+) -> PushResult:
+    """Pull, filter, plan and (unless dry-run) deliver; see the module docstring."""
+    if not cfg.dry_run and (cfg.secret is None or webhook is None):
+        raise ConfigurationError(
+            "no webhook secret to sign with",
+            hint=f"set {SECRET_ENV} (the webhook's HMAC key) in the environment or .env",
+        )
+    if cfg.limit is not None and cfg.limit < 0:
+        raise ConfigurationError("--limit must be >= 0")
+    obs = observer or PushObserver()
+    started = time.perf_counter()
+    key = cfg.key
+    spool = _Spool(spool_dir)
+    try:
+        filt = cfg.ticket_filter
+        ids: list[str] = []
+        async for page in tickets.pages(cfg.event, top=cfg.page_size):
+            for ticket in page.rows:
+                if "_id" not in ticket:
+                    log.warning("sync.ticket_without_id")
+                    continue
+                if filt.accept(ticket):
+                    spool.add(ticket)
+                    ids.append(str(ticket["_id"]))
+            obs.pulled(filt.counts.total, page.total)
+        plan = PushPlan(
+            total=filt.counts.total,
+            rejected_status=filt.counts.rejected_status,
+            rejected_name=filt.counts.rejected_name,
+            filtered=filt.counts.to_send,
+            total_changed=list(tickets.report.total_changes),
+        )
+        ledger.register(key, ((tid, envelope_id(cfg.target.url, tid)) for tid in ids))
+        if cfg.retry_dead and not cfg.dry_run:
+            plan.requeued = ledger.requeue_dead(key)
+        states = ledger.statuses(key)
+        del ids
+        for status, _ in states.values():
+            if status == "delivered":
+                plan.already_delivered += 1
+            elif status == "dead":
+                plan.dead_skipped += 1
+            else:
+                plan.pending += 1
+        plan.to_send = plan.pending if cfg.limit is None else min(cfg.limit, plan.pending)
+
+        def pending() -> Iterator[tuple[dict[str, Any], int]]:
+            taken = 0
+            for ticket in spool:
+                if taken >= plan.to_send:
+                    return
+                status, attempts = states.get(str(ticket["_id"]), ("delivered", 0))
+                if status == "pending":
+                    taken += 1
+                    yield ticket, attempts
+
+        if cfg.dry_run:
+            for ticket, _ in pending():
+                if len(plan.preview) >= PREVIEW:
+                    break
+                plan.preview.append(
+                    {
+                        "ticket_id": str(ticket["_id"]),
+                        "envelope_id": envelope_id(cfg.target.url, str(ticket["_id"])),
+                        "ticketName": str(ticket.get("ticketName") or ""),
+                        "status": str(ticket.get("status") or ""),
+                    }
+                )
+        obs.planned(plan)
+        result = PushResult(plan=plan, dry_run=cfg.dry_run)
+        if cfg.dry_run or plan.to_send == 0:
+            result.duration_s = time.perf_counter() - started
+            return result
+        assert webhook is not None
+        deliverer = _Deliverer(cfg, webhook, ledger, obs, result, clock, sleeper or pacing.sleep)
+        try:
+            await deliverer.run(pending())
+        finally:
+            result.duration_s = time.perf_counter() - started
+        return result
+    finally:
+        spool.close()
+        if cfg.progress_dir is not None and not cfg.dry_run:
+            with contextlib.suppress(Exception):
+                write_progress(cfg.progress_dir, cfg.region.name, ledger)
+
+
+def summary_dict(result: PushResult) -> dict[str, Any]:
+    """The plan and result as plain data (for logs)."""
+    return {**asdict(result.plan), **result.as_json()}

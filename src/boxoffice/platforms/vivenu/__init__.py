@@ -1,0 +1,1 @@
+"""Vivenu protocol: the tickets API (read-only), webhook envelopes and their signatures."""
