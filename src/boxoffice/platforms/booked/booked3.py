@@ -138,6 +138,7 @@ class Booked3Client(BaseClient):
     """Client of a Booked Scheduler 3.x web API at ``base_url`` (the ``…/Web`` folder)."""
 
     dialect: Dialect = "booked3"
+    probe_path = "index.php"
 
     async def login(self, credentials: Credentials) -> BookedSession:
         """Log in, answering the passcode step with a TOTP code when the server asks."""
@@ -315,5 +316,5 @@ class Booked3Client(BaseClient):
     async def warm(self, connections: int) -> None:
         """Open connections with concurrent HEAD requests of the login page."""
         await asyncio.gather(
-            *(self.send("HEAD", "index.php", what="warming up") for _ in range(connections))
+            *(self.send("HEAD", self.probe_path, what="warming up") for _ in range(connections))
         )

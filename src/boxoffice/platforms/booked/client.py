@@ -37,6 +37,12 @@ class BookedClient(Protocol):
     owner_id: str | None
     session: BookedSession | None
     http: httpx.AsyncClient
+    probe_path: str
+    """A cheap page whose ``Date`` header the clock estimate reads and warm-up requests hit."""
+
+    def url(self, path: str) -> str:
+        """Absolute URL of ``path`` under the base URL."""
+        ...
 
     async def login(self, credentials: Credentials) -> BookedSession:
         """Log in (with TOTP when asked); the session is kept on the client and returned."""

@@ -116,6 +116,7 @@ class LibreBookingClient(BaseClient):
     """Client of LibreBooking's REST API; ``base_url`` is the ``…/Web`` folder."""
 
     dialect: Dialect = "librebooking"
+    probe_path = f"{API}/"
 
     def api(self, path: str) -> str:
         """Path of an API endpoint under ``Web/Services/index.php``."""
@@ -271,5 +272,5 @@ class LibreBookingClient(BaseClient):
     async def warm(self, connections: int) -> None:
         """Open connections with concurrent cheap GETs of the API root."""
         await asyncio.gather(
-            *(self.send("GET", self.api(""), what="warming up") for _ in range(connections))
+            *(self.send("GET", self.probe_path, what="warming up") for _ in range(connections))
         )

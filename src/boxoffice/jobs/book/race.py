@@ -1,0 +1,302 @@
+"""The race: prepare before T0, fire in preference order at the server's T0, keep the best win.
+
+Timeline with a window instant T0 (server clock):
+
+1. at T0 − ``lead`` (local clock, rough): log in (cached session if still valid), fetch the
+   slot's availability; candidates = range minus taken resources, preferred first;
+2. estimate the server's clock offset from its ``Date`` header (core clock);
+3. at T0 − ``warm_ahead`` (server clock): open as many connections as will be used at once;
+4. at T0 (server clock): create attempts in preference order, at most ``concurrency`` in
+   flight; once one attempt won, attempts not yet sent are skipped (they are less preferred);
+5. a session that expired mid-burst gets one fresh login and the expired attempts are retried
+   once; if several attempts won (a server without locking), keep the most preferred and
+   cancel the others.
+
+Without T0 the attempts fire right after step 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from boxoffice.core import clock as core_clock
+from boxoffice.core.logging import get_logger
+from boxoffice.errors import BoxofficeError
+from boxoffice.jobs.book.plan import candidates
+from boxoffice.jobs.book.session import SessionCache, ensure_session
+from boxoffice.platforms.booked.client import BookedClient, Credentials
+from boxoffice.platforms.booked.models import (
+    BookingRequest,
+    CreateResult,
+    Outcome,
+    Reservation,
+    Slot,
+)
+
+log = get_logger(__name__)
+
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class RacePlan:
+    """What to book and how to race for it."""
+
+    slot: Slot
+    resources: list[int]
+    prefer: list[int] = field(default_factory=list)
+    schedule_id: int = 1
+    owner_id: str | None = None
+    attributes: dict[int, str] = field(default_factory=dict)
+    title: str = ""
+    description: str = ""
+    timezone: str = "UTC"
+    at: datetime | None = None
+    concurrency: int = 8
+    lead: float = 60.0
+    warm_ahead: float = 2.0
+    dry_run: bool = False
+
+
+@dataclass
+class Attempt:
+    """One create attempt (or one that was skipped / not sent in a dry run)."""
+
+    resource: int
+    rank: int
+    outcome: str
+    message: str
+    latency_ms: float
+    reference: str | None = None
+    sent_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The attempt as ``--json`` prints it."""
+        return {
+            "resource": self.resource,
+            "outcome": self.outcome,
+            "message": self.message,
+            "latency_ms": round(self.latency_ms, 1),
+        }
+
+
+@dataclass
+class Cancellation:
+    """A surplus booking released after the burst."""
+
+    resource: int
+    reference: str
+    ok: bool
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``--json`` prints it."""
+        out: dict[str, Any] = {"resource": self.resource, "reference": self.reference}
+        out["ok"] = self.ok
+        if self.message:
+            out["message"] = self.message
+        return out
+
+
+@dataclass
+class RaceReport:
+    """Everything the race found and did."""
+
+    candidates: list[int] = field(default_factory=list)
+    taken: list[int] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    won: Attempt | None = None
+    existing: Reservation | None = None
+    cancelled: list[Cancellation] = field(default_factory=list)
+    estimate: core_clock.ClockEstimate | None = None
+    t0: datetime | None = None
+    fired_at: float | None = None
+    fire_lateness_ms: float | None = None
+    burst_ms: float = 0.0
+    relogins: int = 0
+    dry_run: bool = False
+
+    @property
+    def won_reference(self) -> str | None:
+        """Reference number of the kept booking (or of one the user already held)."""
+        if self.won is not None:
+            return self.won.reference
+        return self.existing.reference if self.existing else None
+
+    @property
+    def won_resource(self) -> int | None:
+        """Resource of the kept booking."""
+        if self.won is not None:
+            return self.won.resource
+        return self.existing.resource_id if self.existing else None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"won", "resource", "attempts", "cancelled"}`` as the CLI's ``--json`` prints."""
+        return {
+            "won": self.won_reference,
+            "resource": self.won_resource,
+            "attempts": [a.to_json() for a in self.attempts],
+            "cancelled": [c.to_json() for c in self.cancelled],
+        }
+
+
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def _request(plan: RacePlan, resource: int, owner: str | None) -> BookingRequest:
+    return BookingRequest(
+        slot=plan.slot,
+        resource_id=resource,
+        owner_id=owner,
+        schedule_id=plan.schedule_id,
+        attributes=plan.attributes,
+        title=plan.title,
+        description=plan.description,
+        timezone=plan.timezone,
+    )
+
+
+async def _burst(
+    client: BookedClient,
+    plan: RacePlan,
+    order: list[tuple[int, int]],
+    owner: str | None,
+    clock: Callable[[], float],
+) -> list[Attempt]:
+    """Fire ``order`` ((rank, resource) best first) with at most ``concurrency`` in flight."""
+    gate = asyncio.Semaphore(plan.concurrency)
+    won = asyncio.Event()
+
+    async def one(rank: int, resource: int) -> Attempt:
+        async with gate:
+            if won.is_set():
+                return Attempt(resource, rank, SKIPPED, "not sent: a preferred one won", 0.0)
+            if plan.dry_run:
+                return Attempt(resource, rank, Outcome.DRY_RUN.value, "dry run: not sent", 0.0)
+            sent_at = clock()
+            began = time.perf_counter()
+            try:
+                result = await client.create(_request(plan, resource, owner))
+            except BoxofficeError as exc:
+                result = CreateResult(Outcome.ERROR, exc.one_line())
+            latency = (time.perf_counter() - began) * 1000
+            if result.outcome is Outcome.BOOKED:
+                won.set()
+            return Attempt(
+                resource,
+                rank,
+                result.outcome.value,
+                result.message,
+                latency,
+                reference=result.reference,
+                sent_at=sent_at,
+            )
+
+    # Tasks start in creation order and the semaphore is FIFO: dispatch follows preference.
+    tasks = [asyncio.create_task(one(rank, resource)) for rank, resource in order]
+    return list(await asyncio.gather(*tasks))
+
+
+async def run_race(
+    client: BookedClient,
+    plan: RacePlan,
+    credentials: Credentials,
+    cache: SessionCache,
+    *,
+    say: Say = _quiet,
+    clock: Callable[[], float] = time.time,
+) -> RaceReport:
+    """Run the whole race (see the module docstring); never raises for refused bookings."""
+    report = RaceReport(t0=plan.at, dry_run=plan.dry_run)
+    t0 = plan.at.timestamp() if plan.at is not None else None
+    if t0 is not None and clock() < t0 - plan.lead:
+        say(f"waiting to prepare at T0 − {plan.lead:g} s")
+        await core_clock.wait_until(t0 - plan.lead, clock=clock)
+
+    session, fresh = await ensure_session(client, credentials, cache)
+    say("logged in" if fresh else "reusing the cached session")
+    owner = plan.owner_id or session.user_id
+    existing = await client.availability(plan.slot.start, plan.slot.end, plan.schedule_id)
+    mine = [r for r in existing if owner and r.user_id == owner]
+    if mine:
+        report.existing = mine[0]
+        say(f"you already hold {mine[0].reference} on resource {mine[0].resource_id}: no race")
+        return report
+    report.taken = sorted({r.resource_id for r in existing if r.resource_id in plan.resources})
+    report.candidates = candidates(plan.resources, plan.prefer, report.taken)
+    say(
+        f"{len(report.candidates)} candidate(s) of {len(plan.resources)}"
+        f" ({len(report.taken)} already taken)"
+    )
+    if not report.candidates:
+        return report
+
+    if t0 is not None:
+        estimate = await core_clock.estimate_offset(
+            client.http, client.url(client.probe_path), clock=clock
+        )
+        report.estimate = estimate
+        say(
+            f"server clock offset {estimate.offset * 1000:+.1f} ms"
+            f" (± {estimate.uncertainty * 1000:.1f} ms, {estimate.samples} probes)"
+        )
+        fire = estimate.local_time(t0)
+        width = min(plan.concurrency, len(report.candidates))
+        if clock() < fire - plan.warm_ahead:
+            await core_clock.wait_until(fire - plan.warm_ahead, clock=clock)
+        await client.warm(width)
+        say(f"{width} connection(s) warm; firing at T0 = {plan.at}")
+        lateness = await core_clock.wait_until(fire, clock=clock)
+        report.fired_at = fire
+        report.fire_lateness_ms = lateness * 1000
+    else:
+        report.fired_at = clock()
+
+    began = time.perf_counter()
+    order = list(enumerate(report.candidates))
+    attempts = await _burst(client, plan, order, owner, clock)
+    expired = [a for a in attempts if a.outcome == Outcome.SESSION_EXPIRED.value]
+    if expired and not any(a.outcome == Outcome.BOOKED.value for a in attempts):
+        say(f"session expired during the burst: logging in again and retrying {len(expired)}")
+        session, _ = await ensure_session(client, credentials, cache, force=True)
+        report.relogins += 1
+        retried = await _burst(client, plan, [(a.rank, a.resource) for a in expired], owner, clock)
+        by_rank = {a.rank: a for a in retried}
+        attempts = [by_rank.get(a.rank, a) for a in attempts]
+    report.burst_ms = (time.perf_counter() - began) * 1000
+    report.attempts = attempts
+
+    wins = sorted((a for a in attempts if a.outcome == Outcome.BOOKED.value), key=lambda a: a.rank)
+    if wins:
+        report.won = wins[0]
+        for surplus in wins[1:]:
+            report.cancelled.append(await _cancel(client, surplus))
+    log.info(
+        "race finished",
+        attempts=len(attempts),
+        won=report.won_reference,
+        cancelled=len(report.cancelled),
+        burst_ms=round(report.burst_ms, 1),
+        fired=datetime.fromtimestamp(report.fired_at or 0, UTC).isoformat(),
+    )
+    return report
+
+
+async def _cancel(client: BookedClient, attempt: Attempt) -> Cancellation:
+    reference = attempt.reference or ""
+    if not reference:
+        return Cancellation(attempt.resource, "", False, "no reference number to cancel")
+    try:
+        await client.cancel(reference)
+    except BoxofficeError as exc:
+        return Cancellation(attempt.resource, reference, False, exc.one_line())
+    return Cancellation(attempt.resource, reference, True)
