@@ -81,6 +81,7 @@ class SandboxServer:
                 sock.bind(("127.0.0.1", self.ports.get(name, 0)))
             except OSError as exc:
                 sock.close()
+                self._release()
                 raise NetworkError(
                     f"cannot listen on 127.0.0.1:{self.ports.get(name, 0)} for {name}: {exc}",
                     hint="choose another port or stop what uses it",
@@ -148,6 +149,9 @@ class SandboxServer:
                 self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread:
             self._thread.join(10)
+        self._release()
+
+    def _release(self) -> None:
         for sock in self._sockets:
             with contextlib.suppress(OSError):  # hypercorn may have closed the fd already
                 sock.close()
