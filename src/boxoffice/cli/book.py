@@ -1,7 +1,265 @@
-"""`boxoffice book …` commands."""
+"""`boxoffice book …`: win a Booked/LibreBooking slot the instant its window opens."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
 import typer
 
-app = typer.Typer(help="book commands.", no_args_is_help=True)
+from boxoffice.cli.context import get_ctx
+from boxoffice.jobs.book.plan import parse_attributes, parse_ids
+from boxoffice.jobs.book.race import run_race
+from boxoffice.jobs.book.report import render, reservations_table
+from boxoffice.jobs.book.runner import (
+    cache_for,
+    credentials,
+    open_client,
+    plan_from,
+    slot_from,
+)
+from boxoffice.jobs.book.session import ensure_session, with_relogin
+from boxoffice.platforms.booked.client import BookedClient
+from boxoffice.platforms.booked.models import day_bounds
+from boxoffice.settings import Settings
+
+EXIT_NONE_WON = 3
+
+app = typer.Typer(
+    help="Book a desk/room on Booked Scheduler 3.x or LibreBooking the instant the window opens.",
+    no_args_is_help=True,
+)
+
+T = TypeVar("T")
+
+Url = Annotated[str | None, typer.Option("--url", help="Scheduler base URL (the …/Web folder).")]
+Dialect = Annotated[
+    str | None, typer.Option("--dialect", help="booked3 (Booked 3.x web API) or librebooking.")
+]
+Timezone = Annotated[
+    str | None, typer.Option("--timezone", help="The schedule's time zone, e.g. Europe/Zurich.")
+]
+Schedule = Annotated[int | None, typer.Option("--schedule", help="Schedule id.")]
+Owner = Annotated[str | None, typer.Option("--owner", help="Your user id (ownerId).")]
+Day = Annotated[str | None, typer.Option("--date", help="Slot date YYYY-MM-DD or +N days.")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _common(
+    url: str | None,
+    dialect: str | None,
+    timezone: str | None,
+    schedule: int | None = None,
+    owner: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "url": url,
+        "dialect": dialect,
+        "timezone": timezone,
+        "schedule": schedule,
+        "owner": owner,
+    }
+
+
+def _settings(ctx: typer.Context, book: dict[str, Any]) -> Settings:
+    return get_ctx(ctx).settings(cli={"book": book})
+
+
+def _run(settings: Settings, job: Callable[[BookedClient], Awaitable[T]]) -> T:
+    async def main() -> T:
+        client = open_client(settings.book)
+        try:
+            return await job(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(main())
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    date: Day = None,
+    start: Annotated[str | None, typer.Option("--start", help="Slot start HH:MM.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Slot end HH:MM.")] = None,
+    resources: Annotated[
+        str | None, typer.Option("--resources", help="Resource ids, e.g. 231-262 or 1,4,7-9.")
+    ] = None,
+    prefer: Annotated[
+        str | None, typer.Option("--prefer", help="Resource ids to try first, e.g. 240,241.")
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Window opening instant T0 (server time), ISO 8601."),
+    ] = None,
+    opens: Annotated[
+        str | None,
+        typer.Option("--opens", help='Window relative to the slot: "7 days before 00:00".'),
+    ] = None,
+    now: Annotated[
+        bool, typer.Option("--now", help="Fire at once even if book.opens is configured.")
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", help="Attempts in flight at once (1–32).")
+    ] = None,
+    attribute: Annotated[
+        list[str] | None,
+        typer.Option("--attribute", help="Custom attribute ID=VALUE (repeatable)."),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Reservation title.")] = None,
+    lead: Annotated[
+        float | None, typer.Option("--lead", help="Seconds before T0 to log in and prepare.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Do everything but the create calls.")
+    ] = False,
+    json_out: JsonOut = False,
+    url: Url = None,
+    dialect: Dialect = None,
+    timezone: Timezone = None,
+    schedule: Schedule = None,
+    owner: Owner = None,
+) -> None:
+    """Race for a slot: log in ahead, fire at the server's T0, keep the best win.
+
+    Example: boxoffice book run --date 2026-12-01 --start 09:00 --end 12:00
+    --resources 231-262 --prefer 240,241 --at 2026-11-24T00:00:00+01:00
+
+    Exit 0 when a slot was won, 3 when none was.
+    """
+    book: dict[str, Any] = _common(url, dialect, timezone, schedule, owner)
+    book.update(
+        date=date,
+        start=start,
+        end=end,
+        resources=resources,
+        prefer=prefer,
+        opens=opens,
+        concurrency=concurrency,
+        title=title,
+        lead=lead,
+    )
+    if attribute:
+        book["attributes"] = {str(k): v for k, v in parse_attributes(attribute).items()}
+    app_ctx = get_ctx(ctx)
+    settings = _settings(ctx, book)
+    plan = plan_from(settings.book, at=at, now_flag=now, dry_run=dry_run)
+    if resources:
+        parse_ids(resources)  # early, clear error for a bad range
+    creds = credentials(settings.book)
+    cache = cache_for(settings)
+    err = app_ctx.err
+
+    def say(line: str) -> None:
+        err.print(f"[dim]· {line}[/]")
+
+    report = _run(settings, lambda client: run_race(client, plan, creds, cache, say=say))
+    if json_out:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        render(app_ctx.console, report)
+    if report.won_reference is None and not report.dry_run:
+        raise typer.Exit(EXIT_NONE_WON)
+
+
+@app.command("availability")
+def availability(
+    ctx: typer.Context,
+    date: Day = None,
+    start: Annotated[str | None, typer.Option("--start", help="Only this slot: start.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Only this slot: end.")] = None,
+    resources: Annotated[
+        str | None, typer.Option("--resources", help="Show which of these are free.")
+    ] = None,
+    json_out: JsonOut = False,
+    url: Url = None,
+    dialect: Dialect = None,
+    timezone: Timezone = None,
+    schedule: Schedule = None,
+) -> None:
+    """Reservations on a day (or one slot) and which resources of the range are free."""
+    book = _common(url, dialect, timezone, schedule)
+    book.update(date=date, start=start, end=end, resources=resources)
+    settings = _settings(ctx, book)
+    b = settings.book
+    if b.start and b.end:
+        slot = slot_from(b)
+        lo, hi = slot.start, slot.end
+    else:
+        day = slot_from(b.model_copy(update={"start": "00:00", "end": "23:59"})).start.date()
+        lo, hi = day_bounds(day, b.timezone)
+    creds, cache = credentials(b), cache_for(settings)
+    found = _run(
+        settings,
+        lambda c: with_relogin(c, creds, cache, lambda: c.availability(lo, hi, b.schedule)),
+    )
+    free = None
+    if b.resources:
+        busy = {r.resource_id for r in found}
+        free = [r for r in parse_ids(b.resources) if r not in busy]
+    if json_out:
+        doc: dict[str, Any] = {"reservations": [r.to_json() for r in found]}
+        if free is not None:
+            doc["free"] = free
+        typer.echo(json.dumps(doc, ensure_ascii=False))
+        return
+    out = get_ctx(ctx).console
+    out.print(reservations_table(found, f"reservations {lo:%Y-%m-%d %H:%M}–{hi:%H:%M %Z}"))
+    if free is not None:
+        out.print(f"free in range: {', '.join(map(str, free)) or 'none'}")
+
+
+@app.command("list")
+def list_mine(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", help="How many days ahead to look.")] = 14,
+    json_out: JsonOut = False,
+    url: Url = None,
+    dialect: Dialect = None,
+    timezone: Timezone = None,
+    schedule: Schedule = None,
+    owner: Owner = None,
+) -> None:
+    """Your reservations from today on."""
+    settings = _settings(ctx, _common(url, dialect, timezone, schedule, owner))
+    b = settings.book
+    lo = datetime.now(UTC)
+    hi = lo + timedelta(days=days)
+    creds, cache = credentials(b), cache_for(settings)
+    found = _run(
+        settings,
+        lambda c: with_relogin(c, creds, cache, lambda: c.list_mine(lo, hi, b.schedule)),
+    )
+    if json_out:
+        typer.echo(json.dumps([r.to_json() for r in found], ensure_ascii=False))
+        return
+    get_ctx(ctx).console.print(reservations_table(found, f"your reservations, next {days} days"))
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="Reference number of your reservation.")],
+    url: Url = None,
+    dialect: Dialect = None,
+) -> None:
+    """Cancel one of your reservations."""
+    settings = _settings(ctx, _common(url, dialect, None))
+    creds, cache = credentials(settings.book), cache_for(settings)
+    _run(settings, lambda c: with_relogin(c, creds, cache, lambda: c.cancel(reference)))
+    get_ctx(ctx).console.print(f"cancelled {reference}")
+
+
+@app.command("refresh")
+def refresh(ctx: typer.Context, url: Url = None, dialect: Dialect = None) -> None:
+    """Force a fresh login (with TOTP) and cache the session for 6 h."""
+    settings = _settings(ctx, _common(url, dialect, None))
+    creds, cache = credentials(settings.book), cache_for(settings)
+    session, _ = _run(settings, lambda c: ensure_session(c, creds, cache, force=True))
+    get_ctx(ctx).console.print(
+        f"logged in as {session.username} (user id {session.user_id or '?'}); "
+        f"session cached in {cache.path} (0600, 6 h)"
+    )

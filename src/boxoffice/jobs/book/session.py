@@ -8,16 +8,20 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from boxoffice.core.logging import add_secrets, get_logger
 from boxoffice.core.state import write_private
 from boxoffice.errors import ConfigurationError
+from boxoffice.platforms.booked.booked3 import SessionExpiredError
 from boxoffice.platforms.booked.client import BookedClient, Credentials
 from boxoffice.platforms.booked.models import SESSION_TTL, BookedSession
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 
 class SessionCache:
@@ -107,3 +111,19 @@ async def ensure_session(
     cache.save(session)
     log.info("logged in", user_id=session.user_id)
     return session, True
+
+
+async def with_relogin(
+    client: BookedClient,
+    credentials: Credentials,
+    cache: SessionCache,
+    operation: Callable[[], Awaitable[T]],
+) -> T:
+    """Run ``operation`` with a session; if the server says it expired, log in once and retry."""
+    await ensure_session(client, credentials, cache)
+    try:
+        return await operation()
+    except SessionExpiredError:
+        log.info("session expired; logging in again once")
+        await ensure_session(client, credentials, cache, force=True)
+        return await operation()
