@@ -1,0 +1,1 @@
+"""The `track` job: events from a sheet, scheduled listing snapshots, price analytics."""

@@ -1,0 +1,47 @@
+"""The time-series store of `track`: one interface, SQLite (default) and PostgreSQL backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from boxoffice.jobs.track.store.base import (
+    BucketStats,
+    ClaimedRun,
+    SectionStats,
+    StoredEvent,
+    StoredListing,
+    Store,
+)
+
+__all__ = [
+    "BucketStats",
+    "ClaimedRun",
+    "SectionStats",
+    "Store",
+    "StoredEvent",
+    "StoredListing",
+    "open_store",
+]
+
+
+def is_postgres_url(target: str) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than a SQLite file."""
+    return target.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+
+def open_store(
+    target: str | Path, *, compress_after: str | None = "7 days", migrate: bool = True
+) -> Store:
+    """Open (and migrate) the store at ``target``: a PostgreSQL URL or a SQLite file path.
+
+    ``compress_after`` is the TimescaleDB compression policy (None = no policy); it only
+    matters when the server has the extension.
+    """
+    text = str(target)
+    if is_postgres_url(text):
+        from boxoffice.jobs.track.store.postgres import PostgresStore
+
+        return PostgresStore(text, compress_after=compress_after, migrate=migrate)
+    from boxoffice.jobs.track.store.sqlite import SqliteStore
+
+    return SqliteStore(Path(text), migrate=migrate)

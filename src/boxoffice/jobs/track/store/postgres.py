@@ -1,0 +1,639 @@
+"""PostgreSQL backend (psycopg 3): TIMESTAMPTZ, COPY for bulk inserts, row-locked claims.
+
+* Schema versions live in ``schema_version``; migrations run under an advisory lock so two
+  processes starting together migrate once.
+* Listings are written with ``COPY`` (a snapshot with a duplicate key falls back to a staging
+  table and ``INSERT … ON CONFLICT DO NOTHING``).
+* Buckets: ``date_bin`` on plain PostgreSQL, ``time_bucket`` on TimescaleDB (detected, see
+  :mod:`.timescale`); medians with ``percentile_cont(0.5)``.
+* Several schedulers share the events: due runs are claimed with
+  ``FOR UPDATE … SKIP LOCKED`` and a lease, so no run happens twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
+from boxoffice.jobs.track.store import timescale
+from boxoffice.jobs.track.store.base import (
+    BucketStats,
+    ClaimedRun,
+    SectionStats,
+    StoredEvent,
+    StoredListing,
+    UpsertResult,
+    parse_bucket,
+)
+from boxoffice.platforms.listings.models import Listing, StatsSnapshot
+from boxoffice.platforms.sheets.rows import EventRow
+
+MIGRATION_LOCK = 7_246_133  # pg_advisory_xact_lock key of boxoffice track migrations
+CONNECT_TIMEOUT_S = 5
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE events (
+        event_id BIGSERIAL PRIMARY KEY,
+        viagogo_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        venue TEXT NOT NULL DEFAULT '',
+        city TEXT NOT NULL DEFAULT '',
+        country TEXT NOT NULL DEFAULT '',
+        event_date TIMESTAMPTZ,
+        is_tracked BOOLEAN NOT NULL DEFAULT TRUE,
+        source TEXT,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        last_listings_fetch TIMESTAMPTZ
+    );
+    CREATE TABLE listings (
+        listing_id TEXT NOT NULL,
+        event_id BIGINT NOT NULL,
+        section TEXT,
+        "row" TEXT,
+        quantity INTEGER NOT NULL,
+        price_per_ticket DOUBLE PRECISION NOT NULL,
+        total_price DOUBLE PRECISION,
+        currency TEXT,
+        provider TEXT NOT NULL,
+        captured_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (listing_id, captured_at)
+    );
+    CREATE INDEX listings_event_captured ON listings (event_id, captured_at)
+        INCLUDE (price_per_ticket, quantity);
+    CREATE TABLE stats_snapshots (
+        event_id BIGINT NOT NULL,
+        provider TEXT NOT NULL,
+        captured_at TIMESTAMPTZ NOT NULL,
+        lowest DOUBLE PRECISION,
+        average DOUBLE PRECISION,
+        median DOUBLE PRECISION,
+        highest DOUBLE PRECISION,
+        listing_count INTEGER,
+        PRIMARY KEY (event_id, provider, captured_at)
+    );
+    CREATE TABLE schedule (
+        event_id BIGINT PRIMARY KEY REFERENCES events (event_id) ON DELETE CASCADE,
+        next_run_at TIMESTAMPTZ NOT NULL,
+        claimed_by TEXT,
+        claimed_until TIMESTAMPTZ
+    );
+    CREATE INDEX schedule_next_run ON schedule (next_run_at);
+    CREATE TABLE runs (
+        run_id BIGSERIAL PRIMARY KEY,
+        event_id BIGINT NOT NULL,
+        worker TEXT NOT NULL,
+        due_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ NOT NULL,
+        status TEXT NOT NULL,
+        listings INTEGER NOT NULL,
+        duration_s DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX runs_event ON runs (event_id);
+    """,
+)
+
+_LISTING_COLUMNS = (
+    'listing_id, event_id, section, "row", quantity, price_per_ticket, total_price, currency, '
+    "provider, captured_at"
+)
+_EVENT_COLUMNS = (
+    "e.event_id, e.viagogo_id, e.name, e.venue, e.city, e.country, e.event_date, e.is_tracked, "
+    "e.source, e.created_at, e.updated_at, e.last_listings_fetch, s.next_run_at"
+)
+
+
+def describe_url(url: str) -> str:
+    """``host:port/dbname`` of a PostgreSQL URL — never the password."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "PostgreSQL (unparsable URL)"
+    host = info.get("host") or "localhost"
+    port = info.get("port") or "5432"
+    return f"PostgreSQL {host}:{port}/{info.get('dbname') or info.get('user') or ''}"
+
+
+def _event(row: Sequence[Any]) -> StoredEvent:
+    return StoredEvent(
+        event_id=int(row[0]),
+        viagogo_id=row[1],
+        name=row[2],
+        venue=row[3],
+        city=row[4],
+        country=row[5],
+        event_date=row[6],
+        is_tracked=bool(row[7]),
+        source=row[8],
+        created_at=row[9],
+        updated_at=row[10],
+        last_listings_fetch=row[11],
+        next_run_at=row[12],
+    )
+
+
+def _listing(row: Sequence[Any]) -> StoredListing:
+    return StoredListing(
+        listing_id=row[0],
+        event_id=int(row[1]),
+        section=row[2],
+        row=row[3],
+        quantity=int(row[4]),
+        price_per_ticket=float(row[5]),
+        total_price=None if row[6] is None else float(row[6]),
+        currency=row[7],
+        provider=row[8],
+        captured_at=row[9],
+    )
+
+
+class PostgresStore:
+    """The store in PostgreSQL (TimescaleDB used when the server has it)."""
+
+    backend = "postgresql"
+
+    def __init__(
+        self, url: str, *, compress_after: str | None = "7 days", migrate: bool = True
+    ) -> None:
+        self.url = url
+        self.label = describe_url(url)
+        self.compress_after = parse_bucket(compress_after) if compress_after else None
+        self._conn: psycopg.Connection[Any] | None = None
+        self.timescale = timescale.TimescaleStatus(installed=None, available=None)
+        self._ensure()
+        if migrate:
+            self.migrate()
+
+    def describe(self) -> str:
+        """Where the data is (no password)."""
+        return self.label
+
+    # connection -------------------------------------------------------------------------
+
+    def _ensure(self) -> psycopg.Connection[Any]:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        try:
+            self._conn = psycopg.connect(
+                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            )
+        except psycopg.ProgrammingError as exc:
+            raise ConfigurationError(
+                f"bad PostgreSQL URL: {str(exc).splitlines()[0]}",
+                hint="use postgresql://user:password@host:5432/dbname",
+            ) from None
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+            raise StorageError(
+                f"cannot connect to {self.label}: {reason}",
+                hint="check the URL (--db / BOXOFFICE_DB_URL) and that the server is up",
+            ) from None
+        return self._conn
+
+    @contextmanager
+    def _cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+        conn = self._ensure()
+        try:
+            if transaction:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield cur
+            else:
+                with conn.cursor() as cur:
+                    yield cur
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost"
+            raise StorageError(
+                f"{self.label}: {reason}", hint="the database went away; it is retried later"
+            ) from None
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StorageError(f"{self.label}: {reason}") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # schema -----------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Apply pending migrations (advisory-locked), then TimescaleDB set-up if available."""
+        with self._cursor(transaction=True) as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+            row = cur.fetchone()
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise StorageError(
+                    f"{self.label}: schema version {version} is newer than this boxoffice "
+                    f"knows ({len(MIGRATIONS)})",
+                    hint="upgrade boxoffice",
+                )
+            for index in range(version, len(MIGRATIONS)):
+                cur.execute(MIGRATIONS[index].encode())
+                cur.execute("INSERT INTO schema_version (version) VALUES (%s)", (index + 1,))
+        with self._cursor() as cur:
+            self.timescale = timescale.enable(cur, compress_after=self.compress_after)
+        return len(MIGRATIONS)
+
+    def schema_version(self) -> int:
+        """Highest applied migration."""
+        with self._cursor() as cur:
+            cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # events -----------------------------------------------------------------------------
+
+    def upsert_events(self, rows: Sequence[EventRow], *, now: datetime) -> UpsertResult:
+        """Insert new events, update changed ones; all end up tracked."""
+        inserted = updated = unchanged = 0
+        with self._cursor(transaction=True) as cur:
+            for row in rows:
+                values = (row.name, row.venue, row.city, row.country, row.event_date, row.source)
+                cur.execute(
+                    "SELECT event_id, name, venue, city, country, event_date, source, is_tracked "
+                    "FROM events WHERE viagogo_id = %s FOR UPDATE",
+                    (row.viagogo_id,),
+                )
+                found = cur.fetchone()
+                if found is None:
+                    cur.execute(
+                        "INSERT INTO events (viagogo_id, name, venue, city, country, event_date, "
+                        "source, is_tracked, created_at, updated_at) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, TRUE, %s, %s)",
+                        (row.viagogo_id, *values, now, now),
+                    )
+                    inserted += 1
+                elif tuple(found[1:7]) != values or not found[7]:
+                    cur.execute(
+                        "UPDATE events SET name = %s, venue = %s, city = %s, country = %s, "
+                        "event_date = %s, source = %s, is_tracked = TRUE, updated_at = %s "
+                        "WHERE event_id = %s",
+                        (*values, now, found[0]),
+                    )
+                    updated += 1
+                else:
+                    unchanged += 1
+        return UpsertResult(inserted, updated, unchanged)
+
+    def events(self, *, tracked_only: bool = False) -> list[StoredEvent]:
+        """All events with their next run, by event id."""
+        where = "WHERE e.is_tracked" if tracked_only else ""
+        with self._cursor() as cur:
+            cur.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events e LEFT JOIN schedule s "
+                f"ON s.event_id = e.event_id {where} ORDER BY e.event_id"
+            )
+            return [_event(r) for r in cur.fetchall()]
+
+    def find_event(self, ref: str) -> StoredEvent:
+        """By viagogo id, then by event id."""
+        with self._cursor() as cur:
+            cur.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events e LEFT JOIN schedule s "
+                "ON s.event_id = e.event_id WHERE e.viagogo_id = %s",
+                (ref,),
+            )
+            row = cur.fetchone()
+            if row is None and ref.isdigit() and len(ref) < 19:
+                cur.execute(
+                    f"SELECT {_EVENT_COLUMNS} FROM events e LEFT JOIN schedule s "
+                    "ON s.event_id = e.event_id WHERE e.event_id = %s",
+                    (int(ref),),
+                )
+                row = cur.fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"no event {ref!r} in {self.label}",
+                hint="give the event id or viagogo id shown by `boxoffice track show-events`",
+            )
+        return _event(row)
+
+    def mark_untracked(self, event_ids: Sequence[int], *, now: datetime) -> int:
+        """Stop tracking (data kept)."""
+        with self._cursor(transaction=True) as cur:
+            cur.execute(
+                "UPDATE events SET is_tracked = FALSE, updated_at = %s "
+                "WHERE event_id = ANY(%s) AND is_tracked",
+                (now, list(event_ids)),
+            )
+            count = cur.rowcount
+            cur.execute("DELETE FROM schedule WHERE event_id = ANY(%s)", (list(event_ids),))
+        return count
+
+    def delete_events(self, event_ids: Sequence[int]) -> tuple[int, int]:
+        """Remove events with their listings, stats, schedule and run log."""
+        ids = list(event_ids)
+        with self._cursor(transaction=True) as cur:
+            cur.execute("DELETE FROM listings WHERE event_id = ANY(%s)", (ids,))
+            listings = cur.rowcount
+            for table in ("stats_snapshots", "schedule", "runs"):
+                cur.execute(f"DELETE FROM {table} WHERE event_id = ANY(%s)", (ids,))
+            cur.execute("DELETE FROM events WHERE event_id = ANY(%s)", (ids,))
+            events = cur.rowcount
+        return events, listings
+
+    # listings ---------------------------------------------------------------------------
+
+    def _copy(self, rows: list[tuple[Any, ...]]) -> int:
+        """COPY rows in; on a duplicate key, redo through a staging table ignoring conflicts."""
+        if not rows:
+            return 0
+        try:
+            with self._cursor(transaction=True) as cur:
+                with cur.copy(f"COPY listings ({_LISTING_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return len(rows)
+        except StorageError as exc:
+            if "duplicate key" not in exc.message:
+                raise
+        with self._cursor(transaction=True) as cur:
+            cur.execute(
+                "CREATE TEMP TABLE listings_stage (LIKE listings INCLUDING DEFAULTS) "
+                "ON COMMIT DROP"
+            )
+            with cur.copy(f"COPY listings_stage ({_LISTING_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(
+                f"INSERT INTO listings ({_LISTING_COLUMNS}) "
+                f"SELECT {_LISTING_COLUMNS} FROM listings_stage ON CONFLICT DO NOTHING"
+            )
+            return cur.rowcount
+
+    def insert_listings(
+        self,
+        event_id: int,
+        listings: Iterable[Listing],
+        *,
+        captured_at: datetime,
+        provider: str,
+    ) -> int:
+        """One snapshot via COPY; duplicates of (listing_id, captured_at) are ignored."""
+        rows = [
+            (
+                item.listing_id,
+                event_id,
+                item.section,
+                item.row,
+                item.quantity,
+                item.price_per_ticket,
+                item.total(),
+                item.currency,
+                provider,
+                captured_at,
+            )
+            for item in listings
+        ]
+        inserted = self._copy(rows)
+        with self._cursor() as cur:
+            cur.execute(
+                "UPDATE events SET last_listings_fetch = %s WHERE event_id = %s",
+                (captured_at, event_id),
+            )
+        return inserted
+
+    def insert_listing_rows(self, rows: Iterable[StoredListing]) -> int:
+        """Bulk insert via COPY (imports, benchmarks); duplicates ignored."""
+        return self._copy(
+            [
+                (
+                    r.listing_id,
+                    r.event_id,
+                    r.section,
+                    r.row,
+                    r.quantity,
+                    r.price_per_ticket,
+                    r.total_price,
+                    r.currency,
+                    r.provider,
+                    r.captured_at,
+                )
+                for r in rows
+            ]
+        )
+
+    def insert_stats(
+        self, event_id: int, stats: StatsSnapshot, *, captured_at: datetime, provider: str
+    ) -> None:
+        """One stats snapshot."""
+        with self._cursor(transaction=True) as cur:
+            cur.execute(
+                "INSERT INTO stats_snapshots (event_id, provider, captured_at, lowest, average, "
+                "median, highest, listing_count) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (event_id, provider, captured_at) DO NOTHING",
+                (
+                    event_id,
+                    provider,
+                    captured_at,
+                    stats.lowest,
+                    stats.average,
+                    stats.median,
+                    stats.highest,
+                    stats.listing_count,
+                ),
+            )
+            cur.execute(
+                "UPDATE events SET last_listings_fetch = %s WHERE event_id = %s",
+                (captured_at, event_id),
+            )
+
+    def stats_history(
+        self, event_id: int, *, since: datetime
+    ) -> list[tuple[datetime, StatsSnapshot]]:
+        """Stats snapshots, oldest first."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT captured_at, lowest, average, median, highest, listing_count "
+                "FROM stats_snapshots WHERE event_id = %s AND captured_at >= %s "
+                "ORDER BY captured_at",
+                (event_id, since),
+            )
+            return [(r[0], StatsSnapshot(r[1], r[2], r[3], r[4], r[5])) for r in cur.fetchall()]
+
+    def listings(
+        self, event_id: int, *, limit: int = 100, latest_only: bool = True
+    ) -> list[StoredListing]:
+        """The latest snapshot, cheapest first (or the newest rows)."""
+        with self._cursor() as cur:
+            if latest_only:
+                cur.execute(
+                    f"SELECT {_LISTING_COLUMNS} FROM listings WHERE event_id = %s AND "
+                    "captured_at = (SELECT max(captured_at) FROM listings WHERE event_id = %s) "
+                    "ORDER BY price_per_ticket, listing_id LIMIT %s",
+                    (event_id, event_id, limit),
+                )
+            else:
+                cur.execute(
+                    f"SELECT {_LISTING_COLUMNS} FROM listings WHERE event_id = %s "
+                    "ORDER BY captured_at DESC, price_per_ticket LIMIT %s",
+                    (event_id, limit),
+                )
+            return [_listing(r) for r in cur.fetchall()]
+
+    def count_listings(self, event_id: int | None = None) -> int:
+        """Rows in listings."""
+        with self._cursor() as cur:
+            if event_id is None:
+                cur.execute("SELECT count(*) FROM listings")
+            else:
+                cur.execute("SELECT count(*) FROM listings WHERE event_id = %s", (event_id,))
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # analytics --------------------------------------------------------------------------
+
+    def bucket_sql(self) -> str:
+        """``time_bucket`` on TimescaleDB, ``date_bin`` otherwise."""
+        return timescale.bucket_sql(timescale=self.timescale.usable)
+
+    def price_history(
+        self, event_id: int, *, since: datetime, bucket: timedelta
+    ) -> list[BucketStats]:
+        """Per bucket min/avg/median (percentile_cont)/max, listings, tickets."""
+        with self._cursor() as cur:
+            cur.execute(
+                f"SELECT {self.bucket_sql()} AS b, min(price_per_ticket), avg(price_per_ticket), "
+                "percentile_cont(0.5) WITHIN GROUP (ORDER BY price_per_ticket), "
+                "max(price_per_ticket), count(*), sum(quantity) "
+                "FROM listings WHERE event_id = %(event)s AND captured_at >= %(since)s "
+                "GROUP BY b ORDER BY b",
+                {"width": bucket, "event": event_id, "since": since},
+            )
+            rows = cur.fetchall()
+        return [
+            BucketStats(
+                key=r[0].isoformat(),
+                bucket=r[0],
+                min=float(r[1]),
+                avg=float(r[2]),
+                median=float(r[3]),
+                max=float(r[4]),
+                count=int(r[5]),
+                quantity=int(r[6] or 0),
+            )
+            for r in rows
+        ]
+
+    def section_prices(self, event_id: int, *, since: datetime) -> list[SectionStats]:
+        """Per section the same figures, cheapest median first."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT coalesce(section, '') AS s, min(price_per_ticket), avg(price_per_ticket), "
+                "percentile_cont(0.5) WITHIN GROUP (ORDER BY price_per_ticket) AS med, "
+                "max(price_per_ticket), count(*), sum(quantity) "
+                "FROM listings WHERE event_id = %s AND captured_at >= %s "
+                "GROUP BY s ORDER BY med, s",
+                (event_id, since),
+            )
+            rows = cur.fetchall()
+        return [
+            SectionStats(
+                section=str(r[0]),
+                min=float(r[1]),
+                avg=float(r[2]),
+                median=float(r[3]),
+                max=float(r[4]),
+                count=int(r[5]),
+                quantity=int(r[6] or 0),
+            )
+            for r in rows
+        ]
+
+    # schedule ---------------------------------------------------------------------------
+
+    def ensure_schedule(self, *, now: datetime) -> int:
+        """Tracked events without a schedule get a run due now."""
+        with self._cursor() as cur:
+            cur.execute(
+                "INSERT INTO schedule (event_id, next_run_at) "
+                "SELECT event_id, %s FROM events WHERE is_tracked "
+                "ON CONFLICT (event_id) DO NOTHING",
+                (now,),
+            )
+            return cur.rowcount
+
+    def claim_due(
+        self, *, now: datetime, limit: int, lease: timedelta, worker: str
+    ) -> list[ClaimedRun]:
+        """Claim due runs; rows another scheduler is claiming are skipped (SKIP LOCKED)."""
+        if limit <= 0:
+            return []
+        until = now + lease
+        with self._cursor(transaction=True) as cur:
+            cur.execute(
+                """
+                WITH due AS (
+                    SELECT s.event_id FROM schedule s
+                    JOIN events e ON e.event_id = s.event_id
+                    WHERE e.is_tracked AND s.next_run_at <= %(now)s
+                      AND (s.claimed_until IS NULL OR s.claimed_until < %(now)s)
+                    ORDER BY s.next_run_at, s.event_id
+                    LIMIT %(limit)s
+                    FOR UPDATE OF s SKIP LOCKED
+                )
+                UPDATE schedule AS s SET claimed_by = %(worker)s, claimed_until = %(until)s
+                FROM due, events e
+                WHERE s.event_id = due.event_id AND e.event_id = s.event_id
+                RETURNING s.event_id, e.viagogo_id, e.source, s.next_run_at
+                """,
+                {"now": now, "limit": limit, "worker": worker, "until": until},
+            )
+            rows = cur.fetchall()
+        rows.sort(key=lambda r: (r[3], r[0]))
+        return [ClaimedRun(int(r[0]), r[1], r[2], r[3], until) for r in rows]
+
+    def next_due(self) -> datetime | None:
+        """Earliest next run of a tracked event (a claimed run counts from its lease end)."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT min(GREATEST(s.next_run_at, coalesce(s.claimed_until, s.next_run_at))) "
+                "FROM schedule s JOIN events e ON e.event_id = s.event_id WHERE e.is_tracked"
+            )
+            row = cur.fetchone()
+        return row[0] if row else None
+
+    def complete_run(
+        self,
+        run: ClaimedRun,
+        *,
+        finished_at: datetime,
+        next_run_at: datetime,
+        status: str,
+        listings: int,
+        duration_s: float,
+        worker: str,
+    ) -> None:
+        """Log the run, release the claim, schedule the next run."""
+        with self._cursor(transaction=True) as cur:
+            cur.execute(
+                "UPDATE schedule SET next_run_at = %s, claimed_by = NULL, claimed_until = NULL "
+                "WHERE event_id = %s AND claimed_by = %s",
+                (next_run_at, run.event_id, worker),
+            )
+            cur.execute(
+                "INSERT INTO runs (event_id, worker, due_at, finished_at, status, listings, "
+                "duration_s) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (run.event_id, worker, run.due_at, finished_at, status, listings, duration_s),
+            )
+
+    def run_counts(self) -> dict[int, int]:
+        """Runs logged per event id."""
+        with self._cursor() as cur:
+            cur.execute("SELECT event_id, count(*) FROM runs GROUP BY event_id")
+            return {int(r[0]): int(r[1]) for r in cur.fetchall()}

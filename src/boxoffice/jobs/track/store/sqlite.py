@@ -1,0 +1,629 @@
+"""SQLite backend (default): one file, WAL, ISO-8601 UTC text timestamps.
+
+WAL lets the scheduler write while an analytics command reads (readers never block the
+writer, and the busy timeout covers the short write locks). Medians are computed in SQL with
+window functions (the average of the two middle values, like ``percentile_cont(0.5)``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from boxoffice.core.state import connect
+from boxoffice.errors import NotFoundError, map_exception
+from boxoffice.jobs.track.store._common import from_iso, iso
+from boxoffice.jobs.track.store.base import (
+    EPOCH,
+    BucketStats,
+    ClaimedRun,
+    SectionStats,
+    StoredEvent,
+    StoredListing,
+    UpsertResult,
+    bucket_start,
+)
+from boxoffice.platforms.listings.models import Listing, StatsSnapshot
+from boxoffice.platforms.sheets.rows import EventRow
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the schema of DESIGN §6 plus the schedule, the run log and stats snapshots
+    """
+    CREATE TABLE events (
+        event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        viagogo_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        venue TEXT NOT NULL DEFAULT '',
+        city TEXT NOT NULL DEFAULT '',
+        country TEXT NOT NULL DEFAULT '',
+        event_date TEXT,
+        is_tracked INTEGER NOT NULL DEFAULT 1,
+        source TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_listings_fetch TEXT
+    );
+    CREATE TABLE listings (
+        listing_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        section TEXT,
+        row TEXT,
+        quantity INTEGER NOT NULL,
+        price_per_ticket REAL NOT NULL,
+        total_price REAL,
+        currency TEXT,
+        provider TEXT NOT NULL,
+        captured_at TEXT NOT NULL,
+        -- the key of DESIGN §6, (listing_id, captured_at), with captured_at first so that a
+        -- snapshot (one captured_at) appends to the index instead of scattering over it
+        PRIMARY KEY (captured_at, listing_id)
+    );
+    CREATE INDEX listings_event_captured
+        ON listings (event_id, captured_at, price_per_ticket, quantity);
+    CREATE TABLE stats_snapshots (
+        event_id INTEGER NOT NULL,
+        provider TEXT NOT NULL,
+        captured_at TEXT NOT NULL,
+        lowest REAL, average REAL, median REAL, highest REAL, listing_count INTEGER,
+        PRIMARY KEY (event_id, provider, captured_at)
+    );
+    CREATE TABLE schedule (
+        event_id INTEGER PRIMARY KEY REFERENCES events (event_id) ON DELETE CASCADE,
+        next_run_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until TEXT
+    );
+    CREATE INDEX schedule_next_run ON schedule (next_run_at);
+    CREATE TABLE runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id INTEGER NOT NULL,
+        worker TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        listings INTEGER NOT NULL,
+        duration_s REAL NOT NULL
+    );
+    CREATE INDEX runs_event ON runs (event_id);
+    """,
+)
+
+CACHE_KIB = 65536
+MAX_BUCKET_QUERIES = 2000
+
+_EVENT_COLUMNS = (
+    "e.event_id, e.viagogo_id, e.name, e.venue, e.city, e.country, e.event_date, e.is_tracked, "
+    "e.source, e.created_at, e.updated_at, e.last_listings_fetch, s.next_run_at"
+)
+_LISTING_COLUMNS = (
+    "listing_id, event_id, section, row, quantity, price_per_ticket, total_price, currency, "
+    "provider, captured_at"
+)
+
+
+def _event(row: Sequence[Any]) -> StoredEvent:
+    created = from_iso(row[9])
+    updated = from_iso(row[10])
+    assert created is not None and updated is not None
+    return StoredEvent(
+        event_id=int(row[0]),
+        viagogo_id=row[1],
+        name=row[2],
+        venue=row[3],
+        city=row[4],
+        country=row[5],
+        event_date=from_iso(row[6]),
+        is_tracked=bool(row[7]),
+        source=row[8],
+        created_at=created,
+        updated_at=updated,
+        last_listings_fetch=from_iso(row[11]),
+        next_run_at=from_iso(row[12]),
+    )
+
+
+def _listing(row: Sequence[Any]) -> StoredListing:
+    captured = from_iso(row[9])
+    assert captured is not None
+    return StoredListing(
+        listing_id=row[0],
+        event_id=int(row[1]),
+        section=row[2],
+        row=row[3],
+        quantity=int(row[4]),
+        price_per_ticket=float(row[5]),
+        total_price=None if row[6] is None else float(row[6]),
+        currency=row[7],
+        provider=row[8],
+        captured_at=captured,
+    )
+
+
+class SqliteStore:
+    """The store in one SQLite file (WAL mode, migrations by ``PRAGMA user_version``)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path, *, migrate: bool = True) -> None:
+        self.path = path
+        self.conn = connect(path, MIGRATIONS if migrate else ())
+        self.conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
+
+    def describe(self) -> str:
+        """Where the data is (for messages)."""
+        return f"SQLite {self.path}"
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise map_exception(exc, context=self.describe()) from exc
+        try:
+            yield self.conn
+        except BaseException as exc:
+            self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise map_exception(exc, context=self.describe()) from exc
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise map_exception(exc, context=self.describe()) from exc
+
+    def schema_version(self) -> int:
+        """``PRAGMA user_version``."""
+        return int(self._read("PRAGMA user_version")[0][0])
+
+    # events -----------------------------------------------------------------------------
+
+    def upsert_events(self, rows: Sequence[EventRow], *, now: datetime) -> UpsertResult:
+        """Insert new events and update changed ones (by viagogo_id); all end up tracked."""
+        inserted = updated = unchanged = 0
+        stamp = iso(now)
+        with self._write() as conn:
+            for row in rows:
+                date = iso(row.event_date) if row.event_date else None
+                values = (row.name, row.venue, row.city, row.country, date, row.source)
+                found = conn.execute(
+                    "SELECT event_id, name, venue, city, country, event_date, source, is_tracked "
+                    "FROM events WHERE viagogo_id = ?",
+                    (row.viagogo_id,),
+                ).fetchone()
+                if found is None:
+                    conn.execute(
+                        "INSERT INTO events (viagogo_id, name, venue, city, country, event_date, "
+                        "source, is_tracked, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                        (row.viagogo_id, *values, stamp, stamp),
+                    )
+                    inserted += 1
+                elif tuple(found[1:7]) != values or not found[7]:
+                    conn.execute(
+                        "UPDATE events SET name = ?, venue = ?, city = ?, country = ?, "
+                        "event_date = ?, source = ?, is_tracked = 1, updated_at = ? "
+                        "WHERE event_id = ?",
+                        (*values, stamp, found[0]),
+                    )
+                    updated += 1
+                else:
+                    unchanged += 1
+        return UpsertResult(inserted, updated, unchanged)
+
+    def events(self, *, tracked_only: bool = False) -> list[StoredEvent]:
+        """All events with their next run, by event id."""
+        where = "WHERE e.is_tracked = 1" if tracked_only else ""
+        rows = self._read(
+            f"SELECT {_EVENT_COLUMNS} FROM events e LEFT JOIN schedule s USING (event_id) "
+            f"{where} ORDER BY e.event_id"
+        )
+        return [_event(r) for r in rows]
+
+    def find_event(self, ref: str) -> StoredEvent:
+        """By event id (digits) first, then by viagogo id."""
+        rows = self._read(
+            f"SELECT {_EVENT_COLUMNS} FROM events e LEFT JOIN schedule s USING (event_id) "
+            "WHERE e.viagogo_id = ? ORDER BY e.event_id",
+            (ref,),
+        )
+        if ref.isdigit() and not rows:
+            rows = self._read(
+                f"SELECT {_EVENT_COLUMNS} FROM events e LEFT JOIN schedule s USING (event_id) "
+                "WHERE e.event_id = ?",
+                (int(ref),),
+            )
+        if not rows:
+            raise NotFoundError(
+                f"no event {ref!r} in {self.describe()}",
+                hint="give the event id or viagogo id shown by `boxoffice track show-events`",
+            )
+        return _event(rows[0])
+
+    def mark_untracked(self, event_ids: Sequence[int], *, now: datetime) -> int:
+        """Stop tracking (data kept)."""
+        with self._write() as conn:
+            count = 0
+            for event_id in event_ids:
+                cur = conn.execute(
+                    "UPDATE events SET is_tracked = 0, updated_at = ? "
+                    "WHERE event_id = ? AND is_tracked = 1",
+                    (iso(now), event_id),
+                )
+                count += cur.rowcount
+                conn.execute("DELETE FROM schedule WHERE event_id = ?", (event_id,))
+        return count
+
+    def delete_events(self, event_ids: Sequence[int]) -> tuple[int, int]:
+        """Remove events with their listings, stats, schedule and run log."""
+        events = listings = 0
+        with self._write() as conn:
+            for event_id in event_ids:
+                listings += conn.execute(
+                    "DELETE FROM listings WHERE event_id = ?", (event_id,)
+                ).rowcount
+                for table in ("stats_snapshots", "schedule", "runs"):
+                    conn.execute(f"DELETE FROM {table} WHERE event_id = ?", (event_id,))
+                events += conn.execute(
+                    "DELETE FROM events WHERE event_id = ?", (event_id,)
+                ).rowcount
+        return events, listings
+
+    # listings ---------------------------------------------------------------------------
+
+    def insert_listings(
+        self,
+        event_id: int,
+        listings: Iterable[Listing],
+        *,
+        captured_at: datetime,
+        provider: str,
+    ) -> int:
+        """One snapshot; duplicates of (listing_id, captured_at) are ignored."""
+        stamp = iso(captured_at)
+        rows = [
+            (
+                item.listing_id,
+                event_id,
+                item.section,
+                item.row,
+                item.quantity,
+                item.price_per_ticket,
+                item.total(),
+                item.currency,
+                provider,
+                stamp,
+            )
+            for item in listings
+        ]
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                f"INSERT OR IGNORE INTO listings ({_LISTING_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            inserted = conn.total_changes - before
+            conn.execute(
+                "UPDATE events SET last_listings_fetch = ? WHERE event_id = ?", (stamp, event_id)
+            )
+            return inserted
+
+    def insert_listing_rows(self, rows: Iterable[StoredListing]) -> int:
+        """Bulk insert (imports, benchmarks); duplicates ignored."""
+        data = (
+            (
+                r.listing_id,
+                r.event_id,
+                r.section,
+                r.row,
+                r.quantity,
+                r.price_per_ticket,
+                r.total_price,
+                r.currency,
+                r.provider,
+                iso(r.captured_at),
+            )
+            for r in rows
+        )
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                f"INSERT OR IGNORE INTO listings ({_LISTING_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                data,
+            )
+            return conn.total_changes - before
+
+    def insert_stats(
+        self, event_id: int, stats: StatsSnapshot, *, captured_at: datetime, provider: str
+    ) -> None:
+        """One stats snapshot."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO stats_snapshots (event_id, provider, captured_at, lowest, "
+                "average, median, highest, listing_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    event_id,
+                    provider,
+                    iso(captured_at),
+                    stats.lowest,
+                    stats.average,
+                    stats.median,
+                    stats.highest,
+                    stats.listing_count,
+                ),
+            )
+            conn.execute(
+                "UPDATE events SET last_listings_fetch = ? WHERE event_id = ?",
+                (iso(captured_at), event_id),
+            )
+
+    def stats_history(
+        self, event_id: int, *, since: datetime
+    ) -> list[tuple[datetime, StatsSnapshot]]:
+        """Stats snapshots, oldest first."""
+        rows = self._read(
+            "SELECT captured_at, lowest, average, median, highest, listing_count "
+            "FROM stats_snapshots WHERE event_id = ? AND captured_at >= ? ORDER BY captured_at",
+            (event_id, iso(since)),
+        )
+        out = []
+        for r in rows:
+            moment = from_iso(r[0])
+            assert moment is not None
+            out.append((moment, StatsSnapshot(r[1], r[2], r[3], r[4], r[5])))
+        return out
+
+    def listings(
+        self, event_id: int, *, limit: int = 100, latest_only: bool = True
+    ) -> list[StoredListing]:
+        """The latest snapshot, cheapest first (or the newest rows)."""
+        if latest_only:
+            rows = self._read(
+                f"SELECT {_LISTING_COLUMNS} FROM listings WHERE event_id = ? AND captured_at = "
+                "(SELECT max(captured_at) FROM listings WHERE event_id = ?) "
+                "ORDER BY price_per_ticket, listing_id LIMIT ?",
+                (event_id, event_id, limit),
+            )
+        else:
+            rows = self._read(
+                f"SELECT {_LISTING_COLUMNS} FROM listings WHERE event_id = ? "
+                "ORDER BY captured_at DESC, price_per_ticket LIMIT ?",
+                (event_id, limit),
+            )
+        return [_listing(r) for r in rows]
+
+    def count_listings(self, event_id: int | None = None) -> int:
+        """Rows in listings."""
+        if event_id is None:
+            return int(self._read("SELECT count(*) FROM listings")[0][0])
+        return int(
+            self._read("SELECT count(*) FROM listings WHERE event_id = ?", (event_id,))[0][0]
+        )
+
+    # analytics --------------------------------------------------------------------------
+
+    def price_history(
+        self, event_id: int, *, since: datetime, bucket: timedelta
+    ) -> list[BucketStats]:
+        """Per bucket (aligned on the epoch, UTC) min/avg/median/max, listings, tickets.
+
+        Each bucket is a range scan of the covering index (event_id, captured_at, price,
+        quantity); its median sorts only that bucket's prices. Very many buckets fall back to
+        one window-function query.
+        """
+        bounds = self._read(
+            "SELECT min(captured_at), max(captured_at) FROM listings "
+            "WHERE event_id = ? AND captured_at >= ?",
+            (event_id, iso(since)),
+        )[0]
+        first, last = from_iso(bounds[0]), from_iso(bounds[1])
+        if first is None or last is None:
+            return []
+        start = bucket_start(first, bucket)
+        if (last - start) / bucket > MAX_BUCKET_QUERIES:
+            return self._price_history_window(event_id, since=since, bucket=bucket)
+        out: list[BucketStats] = []
+        lower = max(since, start)
+        while start <= last:
+            upper = start + bucket
+            params = (event_id, iso(lower), iso(upper))
+            agg = self._read(
+                "SELECT min(price_per_ticket), avg(price_per_ticket), max(price_per_ticket), "
+                "count(*), sum(quantity) FROM listings "
+                "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?",
+                params,
+            )[0]
+            count = int(agg[3])
+            if count:
+                middle = self._read(
+                    "SELECT price_per_ticket FROM listings "
+                    "WHERE event_id = ? AND captured_at >= ? AND captured_at < ? "
+                    "ORDER BY price_per_ticket LIMIT ? OFFSET ?",
+                    (*params, 2 - count % 2, (count - 1) // 2),
+                )
+                median = sum(float(m[0]) for m in middle) / len(middle)
+                out.append(
+                    BucketStats(
+                        key=iso(start),
+                        bucket=start,
+                        min=float(agg[0]),
+                        avg=float(agg[1]),
+                        median=median,
+                        max=float(agg[2]),
+                        count=count,
+                        quantity=int(agg[4] or 0),
+                    )
+                )
+            start = lower = upper
+        return out
+
+    def _price_history_window(
+        self, event_id: int, *, since: datetime, bucket: timedelta
+    ) -> list[BucketStats]:
+        width = int(bucket.total_seconds())
+        rows = self._read(
+            """
+            WITH b AS (
+                SELECT (unixepoch(captured_at) / :w) * :w AS k, price_per_ticket AS p,
+                       quantity AS q
+                FROM listings WHERE event_id = :e AND captured_at >= :since
+            ), r AS (
+                SELECT k, p, q, row_number() OVER (PARTITION BY k ORDER BY p) AS rn,
+                       count(*) OVER (PARTITION BY k) AS n
+                FROM b
+            )
+            SELECT k, min(p), avg(p),
+                   avg(CASE WHEN rn = (n + 1) / 2 OR rn = n / 2 + 1 THEN p END),
+                   max(p), count(*), sum(q)
+            FROM r GROUP BY k ORDER BY k
+            """,
+            {"w": width, "e": event_id, "since": iso(since)},
+        )
+        out = []
+        for r in rows:
+            moment = EPOCH + timedelta(seconds=int(r[0]))
+            out.append(
+                BucketStats(
+                    key=iso(moment),
+                    bucket=moment,
+                    min=float(r[1]),
+                    avg=float(r[2]),
+                    median=float(r[3]),
+                    max=float(r[4]),
+                    count=int(r[5]),
+                    quantity=int(r[6] or 0),
+                )
+            )
+        return out
+
+    def section_prices(self, event_id: int, *, since: datetime) -> list[SectionStats]:
+        """Per section the same figures, cheapest median first."""
+        rows = self._read(
+            """
+            WITH r AS (
+                SELECT coalesce(section, '') AS k, price_per_ticket AS p, quantity AS q,
+                       row_number() OVER (PARTITION BY coalesce(section, '')
+                                          ORDER BY price_per_ticket) AS rn,
+                       count(*) OVER (PARTITION BY coalesce(section, '')) AS n
+                FROM listings WHERE event_id = :e AND captured_at >= :since
+            )
+            SELECT k, min(p), avg(p),
+                   avg(CASE WHEN rn = (n + 1) / 2 OR rn = n / 2 + 1 THEN p END),
+                   max(p), count(*), sum(q)
+            FROM r GROUP BY k ORDER BY 4, k
+            """,
+            {"e": event_id, "since": iso(since)},
+        )
+        return [
+            SectionStats(
+                section=str(r[0]),
+                min=float(r[1]),
+                avg=float(r[2]),
+                median=float(r[3]),
+                max=float(r[4]),
+                count=int(r[5]),
+                quantity=int(r[6] or 0),
+            )
+            for r in rows
+        ]
+
+    # schedule ---------------------------------------------------------------------------
+
+    def ensure_schedule(self, *, now: datetime) -> int:
+        """Tracked events without a schedule get a run due now."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO schedule (event_id, next_run_at) "
+                "SELECT event_id, ? FROM events WHERE is_tracked = 1 "
+                "AND event_id NOT IN (SELECT event_id FROM schedule)",
+                (iso(now),),
+            )
+            return cur.rowcount
+
+    def claim_due(
+        self, *, now: datetime, limit: int, lease: timedelta, worker: str
+    ) -> list[ClaimedRun]:
+        """Claim due runs under the database write lock (one writer at a time in SQLite)."""
+        if limit <= 0:
+            return []
+        stamp = iso(now)
+        until = now + lease
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT s.event_id, e.viagogo_id, e.source, s.next_run_at "
+                "FROM schedule s JOIN events e USING (event_id) "
+                "WHERE e.is_tracked = 1 AND s.next_run_at <= ? "
+                "AND (s.claimed_until IS NULL OR s.claimed_until < ?) "
+                "ORDER BY s.next_run_at, s.event_id LIMIT ?",
+                (stamp, stamp, limit),
+            ).fetchall()
+            for r in rows:
+                conn.execute(
+                    "UPDATE schedule SET claimed_by = ?, claimed_until = ? WHERE event_id = ?",
+                    (worker, iso(until), r[0]),
+                )
+        out = []
+        for r in rows:
+            due = from_iso(r[3])
+            assert due is not None
+            out.append(ClaimedRun(int(r[0]), r[1], r[2], due, until))
+        return out
+
+    def next_due(self) -> datetime | None:
+        """Earliest next run of a tracked event (a claimed run counts from its lease end)."""
+        rows = self._read(
+            "SELECT min(CASE WHEN s.claimed_until IS NOT NULL AND s.claimed_until > s.next_run_at "
+            "THEN s.claimed_until ELSE s.next_run_at END) "
+            "FROM schedule s JOIN events e USING (event_id) WHERE e.is_tracked = 1"
+        )
+        return from_iso(rows[0][0]) if rows else None
+
+    def complete_run(
+        self,
+        run: ClaimedRun,
+        *,
+        finished_at: datetime,
+        next_run_at: datetime,
+        status: str,
+        listings: int,
+        duration_s: float,
+        worker: str,
+    ) -> None:
+        """Log the run, release the claim, schedule the next run."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE schedule SET next_run_at = ?, claimed_by = NULL, claimed_until = NULL "
+                "WHERE event_id = ? AND claimed_by = ?",
+                (iso(next_run_at), run.event_id, worker),
+            )
+            conn.execute(
+                "INSERT INTO runs (event_id, worker, due_at, finished_at, status, listings, "
+                "duration_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.event_id,
+                    worker,
+                    iso(run.due_at),
+                    iso(finished_at),
+                    status,
+                    listings,
+                    duration_s,
+                ),
+            )
+
+    def run_counts(self) -> dict[int, int]:
+        """Runs logged per event id."""
+        rows = self._read("SELECT event_id, count(*) FROM runs GROUP BY event_id")
+        return {int(r[0]): int(r[1]) for r in rows}

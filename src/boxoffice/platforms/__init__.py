@@ -1,0 +1,1 @@
+"""Protocol knowledge per platform: parsers, request builders, response interpreters."""
