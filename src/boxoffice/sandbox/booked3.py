@@ -144,6 +144,7 @@ class World:
     latency: float = 0.0
     php_mode: bool = False
     no_lock: bool = False
+    no_lock_window: float = 0.05
     one_at_a_time: bool = True
     max_notice: float | None = None
     session_ttl: float = 3600.0
@@ -160,6 +161,7 @@ class World:
         "latency",
         "php_mode",
         "no_lock",
+        "no_lock_window",
         "one_at_a_time",
         "max_notice",
         "session_ttl",
@@ -241,7 +243,7 @@ class World:
         """Apply the rules; in ``no_lock`` mode check and insert are not atomic."""
         if self.no_lock:
             errors = self._check(user_id, resource_id, start, end, lang)
-            await asyncio.sleep(max(self.latency, 0.005))  # the race window a real DB has
+            await asyncio.sleep(max(self.latency, self.no_lock_window))  # a real DB's race window
             if errors:
                 return None, errors
             return self.add_reservation(resource_id, start, end, user_id, title), []
