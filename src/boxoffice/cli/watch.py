@@ -1,7 +1,377 @@
-"""`boxoffice watch …` commands."""
+"""`boxoffice watch …`: race a pretix secondhand marketplace to the cart, hand over the session."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(help="watch commands.", no_args_is_help=True)
+from boxoffice.cli.context import get_ctx
+from boxoffice.core import browser, notify
+from boxoffice.core.http import CookieJar, HttpOptions
+from boxoffice.errors import BoxofficeError, BrowserError, ConfigurationError, NotFoundError
+from boxoffice.jobs.watch.report import ConsoleReporter
+from boxoffice.jobs.watch.runner import RunOptions, WatchReport, exit_error, run_watches
+from boxoffice.jobs.watch.selftest import sandbox_watch
+from boxoffice.jobs.watch.spec import check_interval, specs_from_settings
+from boxoffice.jobs.watch.success import HandoffMode, HandoffOptions
+from boxoffice.platforms.pretix.parser import parse_marketplace
+
+app = typer.Typer(
+    help="Watch a pretix secondhand marketplace: add a listed ticket to the cart within "
+    "milliseconds, then hand the session to your browser and notify you.",
+    no_args_is_help=True,
+)
+
+EXIT_NO_TICKET = 3
+EXIT_INTERRUPTED = 130
+
+
+def _notifier(
+    settings: Any, apprise: list[str], imessage: list[str], webhook: list[str]
+) -> notify.Notifier | None:
+    configured = settings.notify
+    if not (configured.apprise or configured.imessage or configured.webhook) and not (
+        apprise or imessage or webhook
+    ):
+        return None
+    return notify.Notifier.from_settings(
+        configured, extra_apprise=apprise, extra_imessage=imessage, extra_webhook=webhook
+    )
+
+
+def _http_options(settings: Any) -> HttpOptions:
+    ca = settings.watch.ca_file or (
+        Path(os.environ["SSL_CERT_FILE"]) if os.environ.get("SSL_CERT_FILE") else None
+    )
+    if ca is not None and not ca.is_file():
+        raise ConfigurationError(
+            f"CA file {ca} does not exist", hint="give the PEM of the server's (self-signed) CA"
+        )
+    return HttpOptions.from_settings(settings.http, **({"verify": str(ca)} if ca else {}))
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(help="pretix instance, e.g. https://tickets.example.com")
+    ] = None,
+    event: Annotated[str | None, typer.Option(help="event slug (99x1) or organizer/event")] = None,
+    interval: Annotated[
+        float | None, typer.Option(help="seconds between polls [default: 15]")
+    ] = None,
+    jitter: Annotated[
+        float | None, typer.Option(help="± fraction of the interval [default: 0.2]")
+    ] = None,
+    max_price: Annotated[
+        float | None, typer.Option(help="only buy at or below this price", min=0)
+    ] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="only buy ticket types matching this regex")
+    ] = None,
+    notify_urls: Annotated[
+        list[str] | None,
+        typer.Option("--notify", help="Apprise URL, e.g. ntfy://ntfy.sh/topic (repeatable)"),
+    ] = None,
+    imessage: Annotated[
+        list[str] | None, typer.Option(help="iMessage number, macOS only (repeatable)")
+    ] = None,
+    webhook: Annotated[list[str] | None, typer.Option(help="JSON webhook URL (repeatable)")] = None,
+    headless: Annotated[
+        bool,
+        typer.Option(
+            "--headless", help="open no browser: notify with the checkout link and cookie file"
+        ),
+    ] = False,
+    browser_headless: Annotated[
+        bool,
+        typer.Option(
+            "--browser-headless",
+            help="hand off to a browser without a window (checks the handoff on a server)",
+        ),
+    ] = False,
+    poll_inactive_marketplace: Annotated[
+        float | None,
+        typer.Option(
+            help="wait for a missing/inactive marketplace, checking the event page every N s"
+        ),
+    ] = None,
+    browser_path: Annotated[
+        Path | None, typer.Option("--browser", help="Chromium/Chrome binary for the handoff")
+    ] = None,
+    cdp: Annotated[
+        str | None, typer.Option(help="attach to your running browser over CDP (URL)")
+    ] = None,
+    save_responses: Annotated[
+        Path | None,
+        typer.Option(help="folder for changed pages and cookie exports [default: live-responses]"),
+    ] = None,
+    ca_file: Annotated[
+        Path | None, typer.Option(help="extra CA to trust (self-signed pretix over HTTPS)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="detect and report listings, never POST")
+    ] = False,
+    max_polls: Annotated[
+        int | None, typer.Option(help="stop after this many requests per watch", min=1)
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="one poll, then stop")] = False,
+    i_know: Annotated[
+        bool,
+        typer.Option(
+            "--i-know-what-i-am-doing", help="allow intervals below 2 s (your own server only)"
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print a JSON summary as the last line")
+    ] = False,
+) -> None:
+    """Poll the marketplace; on a matching listing add it to the cart first, then notify.
+
+    Example: boxoffice watch run --url https://tickets.example.com --event 99x1 --max-price 120
+    --notify ntfy://ntfy.sh/my-topic
+    """
+    app_ctx = get_ctx(ctx)
+    settings = app_ctx.settings(
+        cli={
+            "watch": {
+                "interval": interval,
+                "jitter": jitter,
+                "max_price": Decimal(str(max_price)) if max_price is not None else None,
+                "type_pattern": type_,
+                "poll_inactive_marketplace": poll_inactive_marketplace,
+                "headless": headless or None,
+                "save_responses": save_responses,
+                "ca_file": ca_file,
+                "i_know_what_i_am_doing": i_know or None,
+            },
+            "browser": {"executable": browser_path, "cdp_url": cdp},
+        }
+    )
+    ws = settings.watch
+    specs = specs_from_settings(
+        ws, url=url, event=event, dry_run=dry_run, max_polls=1 if once else max_polls
+    )
+    console, err = app_ctx.console, app_ctx.err
+    for spec in specs:
+        warning = check_interval(spec.interval, allow_fast=ws.i_know_what_i_am_doing)
+        if warning:
+            err.print(f"[{spec.name}] warning: {warning}", style="yellow", markup=False)
+    notifier = _notifier(settings, notify_urls or [], imessage or [], webhook or [])
+    if notifier is None and not dry_run:
+        err.print(
+            "note: no notification channel (--notify, --imessage, --webhook): you will only "
+            "see the result here",
+            markup=False,
+        )
+    mode: HandoffMode = "none" if ws.headless else "headless" if browser_headless else "open"
+    http_options = _http_options(settings)
+    options = RunOptions(
+        http=http_options,
+        save_dir=ws.save_responses,
+        handoff=HandoffOptions(
+            mode=mode,
+            executable=settings.browser.executable,
+            cdp_url=settings.browser.cdp_url,
+            ignore_https_errors=isinstance(http_options.verify, str),
+        ),
+        notifier=notifier,
+        secrets=settings.secret_values(),
+        max_archived_pages=ws.max_archived_pages,
+        max_unknown_pages=ws.max_unknown_pages,
+    )
+    reporter = ConsoleReporter(console, live=False if as_json else None)
+    try:
+        with reporter:
+            reports = asyncio.run(run_watches(specs, options, reporter))
+    except KeyboardInterrupt:
+        done = ", ".join(f"{r.name}: {r.requests} requests" for r in reporter.rows.values())
+        err.print(f"stopped by Ctrl-C ({done or 'nothing sent yet'})", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    _summarize(console, reports, as_json)
+    error = exit_error(reports)
+    if error is not None:
+        raise error
+    if not any(r.ok for r in reports) and not dry_run:
+        err.print("no ticket in the cart (request budget used up)", markup=False)
+        raise typer.Exit(EXIT_NO_TICKET)
+
+
+def _summarize(console: Any, reports: list[WatchReport], as_json: bool) -> None:
+    for report in reports:
+        if report.ok and report.delivery is not None:
+            console.print(f"checkout: {report.outcome.checkout_url}", markup=False)
+            if report.delivery.cookie_file:
+                console.print(f"cookies: {report.delivery.cookie_file}", markup=False)
+                console.print(
+                    f"reopen later: boxoffice watch handoff --cookies "
+                    f"{report.delivery.cookie_file} --url {report.outcome.checkout_url}",
+                    markup=False,
+                )
+    if as_json:
+        ok = any(r.ok for r in reports)
+        payload = {"ok": ok, "watches": [r.to_json() for r in reports]}
+        console.print(json.dumps(payload), markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("parse")
+def parse(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="a saved marketplace page (HTML)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    url: Annotated[
+        str | None, typer.Option(help="the page's URL, to make buy URLs absolute")
+    ] = None,
+) -> None:
+    """Parse a saved marketplace page and show what the watch would see ("why no cart add?").
+
+    Example: boxoffice watch parse live-responses/20260801-120000-000000_marketplace.html --json
+    """
+    if not file.is_file():
+        raise NotFoundError(f"{file} does not exist", hint="give the path of a saved HTML page")
+    try:
+        text = file.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {file}: {exc.strerror}") from exc
+    page = parse_marketplace(text, url or "")
+    console = get_ctx(ctx).console
+    if as_json:
+        console.print(json.dumps(page.to_json()), markup=False, highlight=False, soft_wrap=True)
+        return
+    console.print(f"state: {page.state} (parser: {page.parser})", markup=False)
+    if page.detail:
+        console.print(f"detail: {page.detail}", markup=False)
+    for listing in page.listings:
+        console.print(
+            f"- {listing.ticket_type or '?'} · {listing.display_price()} · {listing.buy_url} · "
+            f"csrf {'present' if listing.csrf_token else 'MISSING'}",
+            markup=False,
+        )
+    if page.state == "unknown":
+        console.print(
+            "this page has no listings and no 'No tickets available' marker: the marketplace "
+            "layout may have changed",
+            markup=False,
+        )
+
+
+@app.command("handoff")
+def handoff(
+    ctx: typer.Context,
+    cookies: Annotated[Path, typer.Option(help="cookie file saved by `watch run`")],
+    url: Annotated[str, typer.Option(help="page to open, e.g. the checkout URL")],
+    browser_path: Annotated[
+        Path | None, typer.Option("--browser", help="Chromium/Chrome binary")
+    ] = None,
+    cdp: Annotated[str | None, typer.Option(help="attach to a running browser over CDP")] = None,
+    headless: Annotated[
+        bool, typer.Option("--headless", help="no window; print the page title and close")
+    ] = False,
+) -> None:
+    """Reopen a saved session in a browser (cookies injected, including __Host- ones).
+
+    Example: boxoffice watch handoff --cookies live-responses/cookies_20260801_120000.txt
+    --url https://tickets.example.com/org/99x1/checkout/questions/
+    """
+    app_ctx = get_ctx(ctx)
+    settings = app_ctx.settings(cli={"browser": {"executable": browser_path, "cdp_url": cdp}})
+    if not cookies.is_file():
+        raise NotFoundError(
+            f"cookie file {cookies} does not exist",
+            hint="use the path printed by `boxoffice watch run` (cookies_YYYYMMDD_HHMMSS.txt)",
+        )
+    jar = CookieJar.load(cookies)
+    records = jar.items()
+    console = app_ctx.console
+    try:
+        executable = settings.browser.executable
+        if settings.browser.cdp_url is None:
+            executable = browser.find_browser(executable)
+        result = asyncio.run(
+            browser.handoff(
+                records,
+                url,
+                executable=executable,
+                cdp_url=settings.browser.cdp_url,
+                headless=headless,
+                keep_open=not headless,
+            )
+        )
+    except BrowserError:
+        console.print(browser.manual_instructions(records, url), markup=False)
+        raise
+    if not result.ok:
+        console.print(browser.manual_instructions(records, url), markup=False)
+        raise BrowserError(f"browser handoff failed: {result.detail}")
+    console.print(f"opened {result.url} ({result.method}): {result.title or ''}", markup=False)
+
+
+@app.command("test-handoff")
+def rehearse_handoff(
+    ctx: typer.Context,
+    imessage: Annotated[list[str] | None, typer.Option(help="iMessage number (repeatable)")] = None,
+    notify_urls: Annotated[
+        list[str] | None, typer.Option("--notify", help="Apprise URL (repeatable)")
+    ] = None,
+    webhook: Annotated[list[str] | None, typer.Option(help="JSON webhook URL")] = None,
+    browser_path: Annotated[
+        Path | None, typer.Option("--browser", help="Chromium/Chrome binary")
+    ] = None,
+    cdp: Annotated[str | None, typer.Option(help="attach to a running browser over CDP")] = None,
+    headless: Annotated[
+        bool, typer.Option("--headless", help="open no browser (notifications only)")
+    ] = False,
+    browser_headless: Annotated[
+        bool, typer.Option("--browser-headless", help="browser without a window")
+    ] = False,
+    save_responses: Annotated[
+        Path | None, typer.Option(help="folder for the cookie export [default: live-responses]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary")] = False,
+) -> None:
+    """Rehearse the whole success path against the local sandbox marketplace (no real ticket).
+
+    Example: boxoffice watch test-handoff --notify ntfy://ntfy.sh/my-topic
+    """
+    app_ctx = get_ctx(ctx)
+    settings = app_ctx.settings(
+        cli={
+            "browser": {"executable": browser_path, "cdp_url": cdp},
+            "watch": {"save_responses": save_responses},
+        }
+    )
+    notifier = _notifier(settings, notify_urls or [], imessage or [], webhook or [])
+    mode: HandoffMode = "none" if headless else "headless" if browser_headless else "open"
+    reporter = ConsoleReporter(app_ctx.console, live=False)
+    result = asyncio.run(
+        sandbox_watch(
+            save_dir=settings.watch.save_responses,
+            reporter=reporter,
+            notifier=notifier,
+            handoff=HandoffOptions(
+                mode=mode,
+                executable=settings.browser.executable,
+                cdp_url=settings.browser.cdp_url,
+            ),
+        )
+    )
+    _summarize(app_ctx.console, [result.report], as_json)
+    if not result.report.ok:
+        raise BoxofficeError(
+            "the sandbox rehearsal did not reach the checkout",
+            hint="run with -v and look at the request lines above",
+        )
+    delivery = result.report.delivery
+    if delivery is not None and (
+        (delivery.notifications and not delivery.notified) or delivery.handoff == "failed"
+    ):
+        raise BoxofficeError(
+            "the cart add worked but a notification channel or the browser handoff failed",
+            hint="see the error lines above",
+        )

@@ -98,6 +98,7 @@ class PretixClient:
         self.http = http
         self.event_url = event_url(base_url, event)
         self.reconnects = 0
+        self.last_chain: list[httpx.Response] = []
 
     async def get(self, url: str, *, context: str) -> Fetched:
         """GET with one transparent retry when the server dropped the connection."""
@@ -158,13 +159,16 @@ class PretixClient:
 
     async def _post_and_follow(self, request: CartRequest, *, context: str) -> list[Hop]:
         try:
+            self.last_chain = []
             response = await self.http.post(request.url, data=request.data, headers=request.headers)
+            self.last_chain.append(response)
             hops = [Hop.from_response(response)]
             for _ in range(MAX_REDIRECTS):
                 last = hops[-1]
                 if last.status not in REDIRECT_STATUSES or not last.location:
                     break
                 response = await self.http.get(last.location)
+                self.last_chain.append(response)
                 hops.append(Hop.from_response(response))
         except httpx.HTTPError as exc:
             raise map_exception(exc, context=context) from exc

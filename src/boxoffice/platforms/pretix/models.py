@@ -62,11 +62,10 @@ class MarketplacePage:
     detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """``{"state": …, "listings": [...]}`` (plus the parser path used)."""
+        """``{"state": …, "listings": [...]}`` — the shape ``watch parse --json`` prints."""
         return {
             "state": self.state,
             "listings": [listing.to_json() for listing in self.listings],
-            "parser": self.parser,
         }
 
 
