@@ -80,8 +80,14 @@ async def big(request: Request) -> Response:
     return StreamingResponse(chunks(), media_type="application/octet-stream")
 
 
+async def slow(request: Request) -> Response:
+    await asyncio.sleep(1)
+    return HTMLResponse("too late")
+
+
 APP = Starlette(
     routes=[
+        Route("/slow", slow),
         Route("/set", set_cookies),
         Route("/bad", bad_host_cookies),
         Route("/echo", echo),
@@ -179,6 +185,20 @@ async def test_total_deadline_cuts_a_body_that_trickles() -> None:
         assert "0.2 s" in info.value.one_line()
         with pytest.raises(NetworkError):
             await request(client, "GET", "https://slow.test/page")
+
+
+@pytest.mark.parametrize("http2", [False, True])
+async def test_client_recovers_after_a_deadline_on_a_real_connection(
+    tls_server: SandboxServer, http2: bool
+) -> None:
+    base = tls_server.urls["peer"]
+    options = tls_options(tls_server, total_timeout=0.3, http2=http2)
+    async with create_client(options=options) as client:
+        with pytest.raises(RequestDeadlineExceeded):
+            await client.get(base + "/slow")
+        response = await client.get(base + "/echo")
+    assert response.status_code == 200
+    assert response.http_version == ("HTTP/2" if http2 else "HTTP/1.1")
 
 
 async def test_per_request_deadline_extension() -> None:
