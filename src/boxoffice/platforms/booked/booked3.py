@@ -49,7 +49,7 @@ def totp_code(secret: str) -> str:
         return str(pyotp.TOTP(secret.replace(" ", "").upper()).now())
     except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
         raise ConfigurationError(
-            "the TOTP secret is not valid base32",
+            f"the TOTP secret is not usable ({exc})",
             hint="copy the secret shown when 2FA was set up (letters A-Z and digits 2-7)",
         ) from exc
 
