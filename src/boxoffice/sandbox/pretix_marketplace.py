@@ -17,7 +17,8 @@ Pages (``E`` = the event path, default ``demo/99x1``):
   ``<ol class="checkout-flow">``, one cart row per ticket of the session).
 
 Control (JSON) under ``/_sandbox/``: ``GET state``, ``GET log``, ``POST reset``,
-``POST listings`` ``{ticket_type, price, currency, after_polls}``, ``DELETE listings/<id>``,
+``POST listings`` ``{ticket_type, price, currency, after_polls, contested}``,
+``DELETE listings/<id>``,
 ``POST listings/<id>/take`` (someone else bought it), ``POST inject``
 ``{status, retry_after, count, target: "poll"|"buy"|"event"|"any"}``, ``POST config``
 ``{active, event_link, markup: "default"|"changed"|"broken", require_referer}``.
@@ -56,6 +57,7 @@ class SimListing:
     currency: str = "EUR"
     visible_from_poll: int = 0
     taken: bool = False
+    contested: bool = False
     first_served_at: float | None = None
     buy_received_at: float | None = None
 
@@ -89,6 +91,7 @@ class RequestRecord:
     referer: str | None
     origin: str | None
     cookies: list[str] = field(default_factory=list)
+    client_port: int | None = None
 
 
 class MarketState:
@@ -130,8 +133,13 @@ class MarketState:
         currency: str = "EUR",
         after_polls: int = 0,
         listing_id: str | None = None,
+        contested: bool = False,
     ) -> SimListing:
-        """Offer a listing, visible once ``after_polls`` more marketplace polls have passed."""
+        """Offer a listing, visible once ``after_polls`` more marketplace polls have passed.
+
+        ``contested``: someone else buys it right after it is first shown (our POST then
+        finds it taken).
+        """
         with self.lock:
             lid = listing_id or str(self.rng.randint(1000, 999_999))
             while lid in self.listings:
@@ -142,6 +150,7 @@ class MarketState:
                 Decimal(str(price)).quantize(Decimal("0.01")),
                 currency,
                 self.polls + after_polls + 1,
+                contested=contested,
             )
             self.listings[lid] = listing
             return listing
@@ -447,6 +456,7 @@ def create_app(seed: int = 0, event: str = "demo/99x1") -> Starlette:
             referer=request.headers.get("referer"),
             origin=request.headers.get("origin"),
             cookies=sorted(request.cookies),
+            client_port=request.client.port if request.client else None,
         )
         with state.lock:
             state.log.append(record)
@@ -514,6 +524,8 @@ def create_app(seed: int = 0, event: str = "demo/99x1") -> Starlette:
                 for item in visible:
                     if item.first_served_at is None:
                         item.first_served_at = time.perf_counter()
+                    if item.contested:
+                        item.taken = True
             body = render_marketplace(
                 state, visible, token, error=request.query_params.get("error", "")
             )
@@ -595,6 +607,7 @@ def create_app(seed: int = 0, event: str = "demo/99x1") -> Starlette:
             str(data.get("price", "95.00")),
             currency=str(data.get("currency", "EUR")),
             after_polls=int(data.get("after_polls", 0)),
+            contested=bool(data.get("contested", False)),
         )
         return JSONResponse(item.public())
 

@@ -154,16 +154,25 @@ def _node_text(node: LexborNode) -> str:
     return " ".join((node.text(separator=" ") or "").split())
 
 
+def _is_title(text: str) -> bool:
+    number, _ = parse_price(text)
+    return bool(text) and (not number or len(text) > len(number) + 4)
+
+
 def _container_of(form: LexborNode) -> LexborNode:
-    """The nearest ancestor that holds a heading: the listing's card."""
+    """The nearest ancestor holding a title-like heading (the listing's card)."""
     node: LexborNode | None = form.parent
+    fallback: LexborNode | None = None
     for _ in range(8):
         if node is None or node.tag in ("body", "html"):
             break
-        if node.css_first(_HEADINGS) is not None:
-            return node
+        headings = node.css(_HEADINGS)
+        if headings:
+            fallback = fallback or node
+            if any(_is_title(_node_text(h)) for h in headings):
+                return node
         node = node.parent
-    return form.parent or form
+    return fallback or form.parent or form
 
 
 def parse_marketplace_dom(html: str, page_url: str = "") -> tuple[Listing, ...]:
@@ -193,7 +202,7 @@ def parse_marketplace_dom(html: str, page_url: str = "") -> tuple[Listing, ...]:
             number, _ = parse_price(text)
             if number and not price_text and any(c in text for c in "€£$¥₹"):
                 price_text = text
-            elif not ticket_type and (not number or len(text) > len(number) + 4):
+            elif not ticket_type and _is_title(text):
                 ticket_type = text
         if not price_text:
             card_text = _node_text(card)
