@@ -1,0 +1,312 @@
+"""`sync push` end to end in-process: vivenu simulator → filter → ledger → fake receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sync_testkit import HOOK, FakeReceiver, make_config
+
+from boxoffice.errors import AuthenticationError, ConfigurationError
+from boxoffice.jobs.sync.filtering import TicketFilter
+from boxoffice.jobs.sync.ledger import Ledger
+from boxoffice.jobs.sync.push import PushObserver, PushResult, run_push
+from boxoffice.platforms.vivenu.tickets import TicketsClient
+from boxoffice.sandbox import vivenu as sim
+
+pytestmark = pytest.mark.usefixtures("instant_waits")
+
+
+def expected_ids() -> list[str]:
+    """Tickets of the seed event that pass VALID/DETAILSREQUIRED + CHARITY (seed 0)."""
+    rows = [sim.make_ticket(0, sim.SEED_EVENT, i) for i in range(1000)]
+    return [
+        r["_id"]
+        for r in rows
+        if r["status"] in ("VALID", "DETAILSREQUIRED") and "charity" in r["ticketName"].lower()
+    ]
+
+
+@pytest.fixture
+def vivenu_app() -> Any:
+    return sim.create_app(seed=0)
+
+
+@pytest.fixture
+async def vivenu_http(vivenu_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=vivenu_app)) as client:
+        yield client
+
+
+@pytest.fixture
+def receiver() -> FakeReceiver:
+    return FakeReceiver()
+
+
+@pytest.fixture
+async def hook_http(receiver: FakeReceiver) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as client:
+        yield client
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    led = Ledger(tmp_path / "ledger.sqlite3")
+    yield led  # type: ignore[misc]
+    led.close()
+
+
+class Recorder(PushObserver):
+    def __init__(self) -> None:
+        self.finals: list[tuple[str, str, int]] = []
+        self.waits: list[tuple[str, float]] = []
+
+    def settled(self, ticket_id: str, outcome: Any, attempts: int, final: str) -> None:
+        self.finals.append((ticket_id, final, attempts))
+
+    def waiting(self, reason: str, seconds: float) -> None:
+        self.waits.append((reason, seconds))
+
+
+async def push(
+    vivenu_http: httpx.AsyncClient,
+    hook_http: httpx.AsyncClient,
+    ledger: Ledger,
+    tmp_path: Path,
+    observer: PushObserver | None = None,
+    sleeper: Any = None,
+    clock: Any = None,
+    **overrides: Any,
+) -> PushResult:
+    cfg = make_config(**overrides)
+    tickets = TicketsClient(vivenu_http, cfg.region.base_url, cfg.region.api_key)
+    kwargs: dict[str, Any] = {}
+    if clock is not None:
+        kwargs["clock"] = clock
+    return await run_push(
+        cfg,
+        tickets=tickets,
+        webhook=hook_http,
+        ledger=ledger,
+        spool_dir=tmp_path / "spool",
+        observer=observer,
+        sleeper=sleeper,
+        **kwargs,
+    )
+
+
+async def test_every_filtered_ticket_delivered_once_signed(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    want = expected_ids()
+    result = await push(vivenu_http, hook_http, ledger, tmp_path, concurrency=4)
+    assert result.plan.total == 1000
+    assert result.plan.filtered == len(want)
+    assert result.plan.rejected_status + result.plan.rejected_name + len(want) == 1000
+    assert result.delivered == len(want)
+    assert result.dead == 0
+    assert receiver.duplicates == []
+    delivered_tickets = sorted(json.loads(b)["data"]["ticket"]["_id"] for b in receiver.bodies)
+    assert delivered_tickets == sorted(want)
+    envelope = json.loads(receiver.bodies[0])
+    assert envelope["type"] == "ticket.created"
+    assert receiver.headers[0]["webhook-id"] == envelope["id"]
+    assert result.as_json().keys() >= {
+        "total",
+        "filtered",
+        "delivered",
+        "skipped_already_delivered",
+        "dead",
+        "duration_s",
+    }
+
+
+async def test_second_run_skips_delivered(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    first = await push(vivenu_http, hook_http, ledger, tmp_path, limit=10)
+    assert first.delivered == 10
+    second = await push(vivenu_http, hook_http, ledger, tmp_path)
+    assert second.plan.already_delivered == 10
+    assert second.delivered == len(expected_ids()) - 10
+    third = await push(vivenu_http, hook_http, ledger, tmp_path)
+    assert third.delivered == 0
+    assert third.plan.to_send == 0
+    assert third.as_json()["skipped_already_delivered"] == len(expected_ids())
+    assert receiver.duplicates == []
+
+
+async def test_crash_after_2xx_redelivers_once_with_same_id(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    await push(vivenu_http, hook_http, ledger, tmp_path, limit=5)
+    receiver.crash_after_accepting()
+    with pytest.raises(asyncio.CancelledError):
+        await push(vivenu_http, hook_http, ledger, tmp_path)
+    result = await push(vivenu_http, hook_http, ledger, tmp_path)
+    assert len(receiver.duplicates) == 1  # the one in flight, once
+    assert receiver.duplicates[0] == receiver.accepted[5]
+    assert sorted(receiver.counts) == sorted(receiver.accepted)
+    assert len(receiver.accepted) == len(expected_ids())
+    assert result.plan.already_delivered == 5
+
+
+async def test_429_retry_after_pauses_and_retries(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    receiver.fail(httpx.Response(429, headers={"Retry-After": "12"}))
+    receiver.fail(httpx.Response(503))
+    slept: list[float] = []
+
+    async def sleeper(seconds: float) -> None:
+        slept.append(seconds)
+
+    rec = Recorder()
+    result = await push(
+        vivenu_http, hook_http, ledger, tmp_path, observer=rec, sleeper=sleeper, limit=3
+    )
+    assert result.delivered == 3
+    assert result.retries == 2
+    assert [w for _, w in rec.waits] == [12.0, 300.0]  # Retry-After, then schedule[1]
+    assert 12.0 in slept
+    assert rec.finals[0][1:] == ("retry", 1)
+    assert rec.finals[2][1:] == ("delivered", 3)
+
+
+async def test_permanent_4xx_is_a_dead_letter_with_excerpt(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    receiver.fail(httpx.Response(422, text="ticketTypeId not found in KV store"))
+    result = await push(vivenu_http, hook_http, ledger, tmp_path, limit=2)
+    assert result.delivered == 1
+    assert result.dead == 1
+    cfg = make_config()
+    (dead,) = ledger.rows(cfg.key, status="dead")
+    assert dead.last_status == 422
+    assert "ticketTypeId not found in KV store" in (dead.last_error or "")
+    assert dead.attempts == 1
+    again = await push(vivenu_http, hook_http, ledger, tmp_path, limit=0)
+    assert again.plan.dead_skipped == 1
+    requeued = await push(vivenu_http, hook_http, ledger, tmp_path, retry_dead=True, limit=1)
+    assert requeued.plan.requeued == 1
+    assert ledger.counts(cfg.key)["dead"] == 0
+
+
+async def test_attempts_exhausted_is_dead(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    receiver.fail(httpx.Response(500, text="boom"), count=4)
+    result = await push(vivenu_http, hook_http, ledger, tmp_path, limit=1)
+    assert result.dead == 1
+    (dead,) = ledger.rows(make_config().key, status="dead")
+    assert dead.attempts == 4
+    assert "HTTP 500" in (dead.last_error or "")
+
+
+async def test_wrong_secret_dead_letters_with_hint_and_stops(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    with pytest.raises(AuthenticationError) as info:
+        await push(vivenu_http, hook_http, ledger, tmp_path, secret="wrong-secret")
+    assert "VIVENU_SECRET" in info.value.one_line()
+    counts = ledger.counts(make_config().key)
+    assert counts["dead"] == 3  # abort_after_auth_failures
+    assert counts["delivered"] == 0
+    assert counts["pending"] == len(expected_ids()) - 3
+    rows = ledger.rows(make_config().key, status="dead")
+    assert all("VIVENU_SECRET" in (r.last_error or "") for r in rows)
+    assert receiver.accepted == []
+
+
+async def test_dry_run_sends_nothing(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    result = await push(vivenu_http, hook_http, ledger, tmp_path, dry_run=True, secret=None)
+    assert receiver.received == 0
+    assert result.plan.to_send == len(expected_ids())
+    assert len(result.plan.preview) == 5
+    assert result.delivered == 0
+
+
+async def test_missing_secret_is_a_config_error(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        await push(vivenu_http, hook_http, ledger, tmp_path, secret=None)
+    assert "VIVENU_SECRET" in info.value.one_line()
+
+
+async def test_filter_options_change_what_is_sent(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    result = await push(
+        vivenu_http,
+        hook_http,
+        ledger,
+        tmp_path,
+        ticket_filter=TicketFilter(["RESERVED"], ""),
+        dry_run=True,
+        secret=None,
+    )
+    rows = [sim.make_ticket(0, sim.SEED_EVENT, i) for i in range(1000)]
+    assert result.plan.filtered == sum(r["status"] == "RESERVED" for r in rows)
+    assert result.plan.rejected_name == 0
+
+
+async def test_only_get_reaches_vivenu(
+    vivenu_app: Any, vivenu_http: Any, hook_http: Any, ledger: Ledger, tmp_path: Path
+) -> None:
+    await push(vivenu_http, hook_http, ledger, tmp_path, limit=20)
+    methods = {entry["method"] for entry in vivenu_app.state.vivenu.log}
+    assert methods == {"GET"}
+
+
+async def test_progress_file_has_no_personal_data(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    receiver.fail(httpx.Response(400, text="bad"))
+    await push(vivenu_http, hook_http, ledger, tmp_path, progress_dir=tmp_path, limit=30)
+    progress = json.loads((tmp_path / "historical_sync_progress_PROD.json").read_text())
+    assert progress["tickets_sent"] == 29
+    assert len(progress["errors"]) == 1
+    assert progress["events_processed"] == []
+    text = json.dumps(progress)
+    for i in range(1000):
+        ticket = sim.make_ticket(0, sim.SEED_EVENT, i)
+        assert ticket["email"] not in text
+        assert ticket["lastname"] not in text or len(ticket["lastname"]) < 3
+    await push(vivenu_http, hook_http, ledger, tmp_path, progress_dir=tmp_path, retry_dead=True)
+    progress = json.loads((tmp_path / "historical_sync_progress_PROD.json").read_text())
+    assert progress["events_processed"] == [sim.SEED_EVENT]
+    assert progress["errors"] == []
+
+
+async def test_interval_paces_deliveries(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, tmp_path: Path
+) -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    async def sleeper(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    result = await push(
+        vivenu_http,
+        hook_http,
+        ledger,
+        tmp_path,
+        interval=1.8,
+        limit=11,
+        sleeper=sleeper,
+        clock=lambda: now[0],
+    )
+    assert result.delivered == 11
+    assert len(slept) == 10
+    assert sum(slept) == pytest.approx(18.0)
+    assert HOOK.startswith("http")
