@@ -155,6 +155,8 @@ class World:
     _session_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _refs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     sessions_valid_after: float = 0.0
+    in_flight: int = 0
+    peak_in_flight: int = 0
 
     KNOBS = (
         "clock_offset",
@@ -253,6 +255,10 @@ class World:
                 return None, errors
             return self.add_reservation(resource_id, start, end, user_id, title), []
 
+    def expire_sessions(self) -> None:
+        """Every session created until now is no longer accepted."""
+        self.sessions_valid_after = self.now() + 1e-6
+
     def cancel(self, reference: str, user_id: str) -> bool:
         """Remove one of the user's reservations."""
         for r in self.reservations:
@@ -266,6 +272,7 @@ class World:
         return {
             "config": {k: getattr(self, k) for k in self.KNOBS},
             "server_time": self.now(),
+            "peak_in_flight": self.peak_in_flight,
             "reservations": [
                 {
                     "reference": r.reference,
@@ -368,9 +375,15 @@ class SimMiddleware:
             await self._handle(scope, receive, send_with_date)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.world.latency > 0:
-            await asyncio.sleep(self.world.latency)
-        await self.app(scope, receive, send)
+        world = self.world
+        world.in_flight += 1
+        world.peak_in_flight = max(world.peak_in_flight, world.in_flight)
+        try:
+            if world.latency > 0:
+                await asyncio.sleep(world.latency)
+            await self.app(scope, receive, send)
+        finally:
+            world.in_flight -= 1
 
 
 def _cookies_of(scope: Scope) -> dict[str, str]:
@@ -408,7 +421,7 @@ def control_routes(world: World, reset: Callable[[], None]) -> list[Route]:
         return JSONResponse({"reference": stored.reference}, status_code=201)
 
     async def expire(_: Request) -> Response:
-        world.sessions_valid_after = world.now() + 1e-6
+        world.expire_sessions()
         return JSONResponse({"ok": True})
 
     async def log(_: Request) -> Response:
@@ -500,6 +513,7 @@ class Booked3App:
             setattr(self.world, name, getattr(fresh, name))
         self.world.reservations.clear()
         self.world.log.clear()
+        self.world.peak_in_flight = 0
         self.sessions.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

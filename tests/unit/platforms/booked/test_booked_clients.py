@@ -90,7 +90,7 @@ async def test_expired_session_is_reported_as_such(dialect: str) -> None:
     app = make_app(dialect)
     client = client_for(app, dialect)
     await client.login(CREDS)
-    app.world.sessions_valid_after = app.world.now() + 1
+    app.world.expire_sessions()
     assert not await client.validate()
     result = await client.create(request(240))
     assert result.outcome is Outcome.SESSION_EXPIRED

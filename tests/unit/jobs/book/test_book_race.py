@@ -1,0 +1,156 @@
+"""The race against the simulators (fire-now mode, in-process): order, surplus, dry run, relogin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.unit.platforms.booked.booked_testkit import (
+    BASE,
+    CREDS,
+    SLOT,
+    ZURICH,
+    client_for,
+    close_window,
+    make_app,
+    occupy,
+)
+
+from boxoffice.jobs.book.race import RacePlan, RaceReport, run_race
+from boxoffice.jobs.book.session import SessionCache
+
+DIALECTS = ["booked3", "librebooking"]
+
+
+def plan(**kw: Any) -> RacePlan:
+    base: dict[str, Any] = {
+        "slot": SLOT,
+        "resources": list(range(231, 241)),
+        "prefer": [238, 239],
+        "timezone": ZURICH,
+        "concurrency": 8,
+    }
+    base.update(kw)
+    return RacePlan(**base)
+
+
+async def race(app: Any, dialect: str, tmp: Path, p: RacePlan, **kw: Any) -> RaceReport:
+    client = client_for(app, dialect)
+    cache = SessionCache(tmp, dialect, BASE, CREDS.username)
+    try:
+        return await run_race(client, p, CREDS, cache, **kw)
+    finally:
+        await client.aclose()
+
+
+def creates(app: Any) -> list[Any]:
+    return [
+        e
+        for e in app.world.log
+        if "action=create" in e.path or (e.method == "POST" and "Reservations" in e.path)
+    ]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_preferred_resource_wins(dialect: str, tmp_path: Path) -> None:
+    app = make_app(dialect)
+    app.world.php_mode = True  # one session's requests one at a time: first sent, first served
+    report = await race(app, dialect, tmp_path, plan())
+    assert report.won is not None
+    assert report.won.resource == 238
+    assert [r.resource_id for r in app.world.reservations] == [238]
+    doc = report.to_json()
+    assert list(doc) == ["won", "resource", "attempts", "cancelled"]
+    assert doc["won"] == report.won.reference
+    assert doc["resource"] == 238
+    assert doc["cancelled"] == []
+    assert all(list(a) == ["resource", "outcome", "message", "latency_ms"] for a in doc["attempts"])
+    assert [a["resource"] for a in doc["attempts"]][:3] == [238, 239, 231]
+    others = {a["outcome"] for a in doc["attempts"][1:]}
+    assert others <= {"one_at_a_time", "skipped"}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_taken_resources_are_not_attempted(dialect: str, tmp_path: Path) -> None:
+    app = make_app(dialect)
+    occupy(app, 238)
+    occupy(app, 231)
+    close_window(app)  # every attempt fails: all candidates get sent
+    report = await race(app, dialect, tmp_path, plan())
+    assert report.taken == [231, 238]
+    assert report.candidates == [239, 232, 233, 234, 235, 236, 237, 240]
+    assert len(creates(app)) == len(report.candidates)
+    assert {a.outcome for a in report.attempts} == {"window_not_open"}
+    assert report.won is None
+    assert report.to_json()["won"] is None
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_surplus_wins_are_cancelled_keeping_the_most_preferred(
+    dialect: str, tmp_path: Path
+) -> None:
+    app = make_app(dialect)
+    app.world.no_lock = True  # no locking: several concurrent attempts can all succeed
+    report = await race(app, dialect, tmp_path, plan())
+    booked = [a for a in report.attempts if a.outcome == "booked"]
+    assert len(booked) >= 2
+    assert report.won is not None
+    assert report.won.resource == 238
+    assert {c.reference for c in report.cancelled} == {a.reference for a in booked[1:]}
+    assert all(c.ok for c in report.cancelled)
+    assert [r.resource_id for r in app.world.reservations] == [238]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_dry_run_sends_no_create(dialect: str, tmp_path: Path) -> None:
+    app = make_app(dialect)
+    report = await race(app, dialect, tmp_path, plan(dry_run=True))
+    assert creates(app) == []
+    assert {a.outcome for a in report.attempts} == {"dry_run"}
+    assert len(report.attempts) == 10
+    assert app.world.reservations == []
+
+
+async def test_concurrency_is_bounded(tmp_path: Path) -> None:
+    app = make_app("librebooking")
+    close_window(app)
+    app.world.latency = 0.02
+    await race(app, "librebooking", tmp_path, plan(concurrency=3))
+    assert app.world.peak_in_flight == 3
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_session_expiring_mid_run_relogs_once_and_retries(
+    dialect: str, tmp_path: Path
+) -> None:
+    app = make_app(dialect)
+
+    def say(line: str) -> None:
+        if "candidate" in line:  # after availability, just before the burst
+            app.world.expire_sessions()
+
+    report = await race(app, dialect, tmp_path, plan(), say=say)
+    assert report.relogins == 1
+    assert report.won is not None
+    assert report.won.resource == 238
+    assert "session_expired" not in {a.outcome for a in report.attempts}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_holding_a_reservation_already_means_no_race(dialect: str, tmp_path: Path) -> None:
+    app = make_app(dialect)
+    occupy(app, 235, user_id="42")
+    report = await race(app, dialect, tmp_path, plan())
+    assert creates(app) == []
+    assert report.to_json()["resource"] == 235
+
+
+async def test_nothing_free_means_no_attempt(tmp_path: Path) -> None:
+    app = make_app("booked3")
+    for resource in range(231, 241):
+        occupy(app, resource)
+    report = await race(app, "booked3", tmp_path, plan())
+    assert report.candidates == []
+    assert report.attempts == []
+    assert creates(app) == []
