@@ -1,12 +1,307 @@
-"""`boxoffice doctor`: check config, state dir, browser, channels, database."""
+"""`boxoffice doctor`: check config, state dir, browser, notification channels, database.
+
+Every check is real (the browser is launched headless, the database is connected to) and ends
+as one :class:`Check` row; nothing here raises for a failed check. Exit code 1 when a
+*required* check fails (config and state dir); the others are reported but optional, because
+each job needs only some of them.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from boxoffice.errors import BoxofficeError
+from boxoffice.cli.context import get_ctx
+from boxoffice.core import state
+from boxoffice.core.logging import get_logger, redact_text
+from boxoffice.errors import BoxofficeError, map_exception
+from boxoffice.settings import Settings
+
+log = get_logger(__name__)
+
+DB_CONNECT_TIMEOUT = 3
+BROWSER_TIMEOUT = 30.0
+TEST_PAGE = "data:text/html,<title>boxoffice doctor</title><p>ok</p>"
 
 
-def doctor(ctx: typer.Context) -> None:
-    """Check this machine's set-up."""
-    raise BoxofficeError("doctor is not built yet")
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+    required: bool = False
+
+
+def _one_line(text: str) -> str:
+    parts = [p.strip() for p in text.strip().splitlines() if p.strip()]
+    return redact_text("; ".join(parts))
+
+
+def _error_text(exc: BaseException) -> str:
+    mapped = map_exception(exc)
+    return _one_line(mapped.one_line())
+
+
+def safe_url(url: str) -> str:
+    """A URL fit for display: password and query (tokens) removed."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = "…" if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+
+def config_path(explicit: Path | None) -> Path:
+    """The TOML file settings come from: ``--config``, env ``BOXOFFICE_CONFIG``, or default."""
+    from boxoffice.core.config import CONFIG_ENV, default_config_path
+
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else default_config_path()
+
+
+def check_config(load: Callable[[], Settings], path: Path) -> tuple[Check, Settings]:
+    """Load the settings; a broken config is a failed check (defaults used for the rest)."""
+    try:
+        settings = load()
+    except BoxofficeError as exc:
+        fallback = Settings.model_construct()  # defaults only: the remaining checks use them
+        return Check("config", False, _one_line(exc.one_line()), True), fallback
+    where = f"from {path}" if path.is_file() else f"no config file at {path} (defaults, env)"
+    return Check("config", True, f"settings valid; {where}", True), settings
+
+
+def check_dir(
+    name: str, make: Callable[[Path | None], Path], configured: Path | None, required: bool
+) -> Check:
+    """The directory can be created, and a private file written to it and removed."""
+    try:
+        path = make(configured)
+        probe = path / f".doctor-{uuid.uuid4().hex}"
+        state.write_private(probe, b"ok")
+        probe.unlink()
+    except (BoxofficeError, OSError) as exc:
+        return Check(name, False, _error_text(exc), required)
+    return Check(name, True, f"{path} is writable", required)
+
+
+def check_browser(settings: Settings) -> list[Check]:
+    """Find Chromium/Chrome and launch it headless on a tiny local page."""
+    from boxoffice.core.browser import find_browser, handoff
+
+    try:
+        path = find_browser(settings.browser.executable)
+    except BoxofficeError as exc:
+        return [Check("browser", False, _one_line(exc.one_line()))]
+    checks = [Check("browser", True, f"found {path}")]
+    try:
+        result = asyncio.run(
+            handoff(
+                [],
+                TEST_PAGE,
+                executable=path,
+                headless=True,
+                keep_open=False,
+                fallback=False,
+                timeout=BROWSER_TIMEOUT,
+            )
+        )
+    except Exception as exc:
+        checks.append(Check("browser launch", False, _error_text(exc)))
+        return checks
+    if result.ok:
+        checks.append(
+            Check("browser launch", True, f"headless launch loaded a page ({result.title!r})")
+        )
+    else:
+        checks.append(Check("browser launch", False, _one_line(result.detail)))
+    if settings.browser.cdp_url:
+        checks.append(check_cdp(settings.browser.cdp_url))
+    return checks
+
+
+def check_cdp(cdp_url: str) -> Check:
+    """A configured CDP endpoint answers /json/version (nothing is opened in the browser)."""
+    import httpx
+
+    base = cdp_url if "://" in cdp_url else f"http://{cdp_url}"
+    try:
+        response = httpx.get(base.rstrip("/") + "/json/version", timeout=3)
+        response.raise_for_status()
+        browser = response.json().get("Browser", "a browser")
+    except Exception as exc:
+        return Check("browser CDP", False, f"{safe_url(base)}: {_error_text(exc)}")
+    return Check("browser CDP", True, f"{safe_url(base)} answers ({browser})")
+
+
+def _apprise_valid(url: str) -> bool:
+    import apprise
+
+    return bool(apprise.Apprise().add(url))
+
+
+def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:
+    """Validate each configured channel; with ``send_test``, send it a test message."""
+    channels: list[tuple[str, str, Any]] = []
+    for url in settings.notify.apprise:
+        channels.append(("apprise", safe_url(url), url))
+    for number in settings.notify.imessage:
+        channels.append(("imessage", number, number))
+    for url in settings.notify.webhook:
+        channels.append(("webhook", safe_url(url), url))
+    if not channels:
+        return [Check("notify", True, "no channel configured (settings [notify])")]
+    checks: list[Check] = []
+    for kind, shown, target in channels:
+        name = f"notify {kind} {shown}"
+        problem = _validate_channel(kind, target)
+        if problem:
+            checks.append(Check(name, False, problem))
+        elif send_test:
+            checks.append(_send_test(name, kind, target))
+        else:
+            checks.append(Check(name, True, "valid (use --send-test to send a test message)"))
+    return checks
+
+
+def _validate_channel(kind: str, target: str) -> str | None:
+    if kind == "apprise":
+        return None if _apprise_valid(target) else "not a URL Apprise understands"
+    if kind == "webhook":
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return "not an http(s) URL"
+        return None
+    if kind == "imessage":
+        if sys.platform != "darwin":
+            return "iMessage needs macOS (osascript); this machine is " + sys.platform
+        if shutil.which("osascript") is None:
+            return "osascript not found"
+        return None
+    return f"unknown channel kind {kind}"
+
+
+def _send_test(name: str, kind: str, target: str) -> Check:
+    from boxoffice.core import notify
+
+    channel: Any
+    if kind == "apprise":
+        channel = notify.AppriseChannel(target)
+    elif kind == "imessage":
+        channel = notify.IMessageChannel(target)
+    else:
+        channel = notify.WebhookChannel(target)
+    message = notify.Notification(
+        title="boxoffice doctor", body="Test message from `boxoffice doctor --send-test`."
+    )
+    try:
+        result = asyncio.run(channel.send(message))
+    except Exception as exc:
+        return Check(name, False, _error_text(exc))
+    return Check(name, bool(result.ok), _one_line(result.detail or ("sent" if result.ok else "")))
+
+
+def check_database(settings: Settings) -> Check:
+    """Connect to the configured PostgreSQL URL (short timeout) and ask its version."""
+    if settings.db_url is None or not settings.db_url.get_secret_value():
+        return Check("database", True, "no PostgreSQL URL configured (track uses SQLite)")
+    url = settings.db_url.get_secret_value()
+    shown = safe_url(url)
+    if urlsplit(url).scheme not in ("postgresql", "postgres"):
+        return Check("database", False, f"{shown}: not a postgresql:// URL")
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=DB_CONNECT_TIMEOUT) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+    except Exception as exc:
+        return Check("database", False, f"{shown}: {_error_text(exc)}")
+    version = row[0] if row else "?"
+    return Check("database", True, f"{shown} reachable (PostgreSQL {version})")
+
+
+def run_checks(
+    load: Callable[[], Settings], *, config_file: Path | None = None, send_test: bool = False
+) -> list[Check]:
+    """Every check, in report order."""
+    config, settings = check_config(load, config_path(config_file))
+    checks = [
+        config,
+        check_dir("state dir", state.state_dir, settings.state_dir, True),
+        check_dir("data dir", state.data_dir, settings.data_dir, False),
+    ]
+    checks.extend(check_browser(settings))
+    checks.extend(check_notify(settings, send_test=send_test))
+    checks.append(check_database(settings))
+    return checks
+
+
+# --- command ---------------------------------------------------------------------------------
+
+
+def doctor(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of {name, ok, detail, required}.")
+    ] = False,
+    send_test: Annotated[
+        bool,
+        typer.Option("--send-test", help="Send a test message to each notification channel."),
+    ] = False,
+) -> None:
+    """Check this machine's set-up: config, state dir, browser, notifications, database.
+
+    Exit code 1 when a required check (config, state dir) fails.
+    """
+    app_ctx = get_ctx(ctx)
+    checks = run_checks(app_ctx.settings, config_file=app_ctx.config_file, send_test=send_test)
+    failed_required = [c.name for c in checks if c.required and not c.ok]
+    log.debug(
+        "doctor finished",
+        checks=len(checks),
+        failed=[c.name for c in checks if not c.ok],
+        failed_required=failed_required,
+    )
+    if as_json:
+        typer.echo(json.dumps([asdict(c) for c in checks], indent=2))
+    else:
+        _print_table(app_ctx.console, checks)
+    if failed_required:
+        raise typer.Exit(1)
+
+
+def _print_table(console: Any, checks: list[Check]) -> None:
+    table = Table(title="boxoffice doctor", show_lines=False)
+    table.add_column("check")
+    table.add_column("ok")
+    table.add_column("required")
+    table.add_column("detail", overflow="fold")
+    for c in checks:
+        mark = "[green]✓[/green]" if c.ok else ("[red]✗[/red]" if c.required else "[yellow]✗[/]")
+        table.add_row(escape(c.name), mark, "yes" if c.required else "no", escape(c.detail))
+    console.print(table)

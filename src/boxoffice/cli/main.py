@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +12,11 @@ import typer
 from boxoffice import __version__
 from boxoffice.cli import book, demo, doctor, sandbox, sync, track, watch
 from boxoffice.cli.context import AppContext
-from boxoffice.core.logging import configure, redact_text
+from boxoffice.core.logging import configure, json_mode, redact_text
+from boxoffice.errors import EXIT_INTERRUPTED as errors_exit_interrupted
 from boxoffice.errors import BoxofficeError
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = errors_exit_interrupted
 
 app = typer.Typer(
     name="boxoffice",
@@ -72,9 +74,14 @@ app.command("demo")(demo.demo)
 def run() -> None:
     """Console-script entry point: one line per error, documented exit codes."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except BoxofficeError as exc:
-        print(f"error: {redact_text(exc.one_line())}", file=sys.stderr)
+        line = redact_text(exc.one_line())
+        if json_mode():  # machines asked for JSON lines: the error is one too
+            record = {"level": "error", "event": line, "error": type(exc).__name__}
+            print(json.dumps({**record, "exit_code": exc.exit_code}), file=sys.stderr)
+        else:
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -91,3 +98,5 @@ def run() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # with standalone_mode=False click *returns* the code of typer.Exit instead of exiting
+    sys.exit(code if isinstance(code, int) else 0)

@@ -173,7 +173,11 @@ def load_settings(
         loaded = _Loaded()
     except ValidationError as exc:
         raise ConfigurationError(_describe(exc, collected)) from None
-    return model.model_validate(loaded.model_dump())
+    # model_construct, not model_validate: validating a BaseSettings again would re-read the
+    # real environment with pydantic-settings' default sources (ignoring ``environ`` and the
+    # lenient list decoding). Every field was validated above.
+    values = {name: getattr(loaded, name) for name in model.model_fields}
+    return typing.cast(S, model.model_construct(_fields_set=set(loaded.model_fields_set), **values))
 
 
 _JSON_HINT = 'list and table values from env or .env must be JSON, e.g. ["a", "b"]'

@@ -21,6 +21,12 @@ REDACTED = "***"
 MIN_SECRET_LENGTH = 4
 
 _HANDLER_NAME = "boxoffice"
+_json_mode = False
+
+
+def json_mode() -> bool:
+    """Whether :func:`configure` last chose JSON lines (the CLI then reports errors as JSON)."""
+    return _json_mode
 
 
 def add_secrets(values: Iterable[str]) -> None:
@@ -113,6 +119,8 @@ def configure(*, json: bool = False, verbosity: int = 0, stream: Any = None) -> 
     ``verbosity``: -1 quiet (warnings and errors), 0 info, 1 debug for boxoffice, 2+ debug for
     third-party libraries too. ``json`` renders one JSON object per line.
     """
+    global _json_mode
+    _json_mode = json
     level = _level(verbosity)
     out: Any = stream if stream is not None else _CurrentStderr()
     inner: Any

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,7 @@ _CANDIDATES: dict[str, list[tuple[str, object]]] = {
     "bool": [("false", False), ("true", True)],
     "str": [("sample-value", "sample-value")],
     "Path": [("/x/y", Path("/x/y"))],
+    "Decimal": [("12.5", Decimal("12.5"))],
     "SecretStr": [("sample-secret", "sample-secret")],
     "list[str]": [("sample-item", ["sample-item"])],
     "list[SecretStr]": [("sample-item", ["sample-item"])],
@@ -240,9 +242,11 @@ def test_every_documented_env_name_really_sets_its_key(row: dict[str, str], cwd:
         candidates: list[tuple[str, object]] = [(c, c) for c in choices]
     elif kind in _CANDIDATES:
         candidates = _CANDIDATES[kind]
-    else:  # tables and typed lists: JSON in env
+    elif kind.startswith(("list", "dict")) or kind[:1].isupper():  # JSON in env
         empty: object = [] if kind.startswith("list") else {}
         candidates = [("[]" if empty == [] else "{}", empty)]
+    else:  # a scalar type this table does not know: any accepted value must land
+        candidates = [("3", "3"), ("sample", "sample")]
     applied = False
     for raw, expected in candidates:
         if expected == default and len(candidates) > 1:
@@ -255,3 +259,22 @@ def test_every_documented_env_name_really_sets_its_key(row: dict[str, str], cwd:
         applied = True
         break
     assert applied, f"no candidate value was accepted for {row['env']}"
+
+
+def test_the_given_environ_replaces_the_process_environment(
+    cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOXOFFICE_HTTP_CONNECT_TIMEOUT", "not-a-number")
+    monkeypatch.setenv("BOXOFFICE_NOTIFY_WEBHOOK", "https://hooks.example/x")
+    s = load_settings(Settings, environ={})
+    assert s.http.connect_timeout == 5.0
+    assert s.notify.webhook == []
+    assert type(s) is Settings
+
+
+def test_process_environment_is_read_by_default(cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOXOFFICE_NOTIFY_WEBHOOK", "https://hooks.example/x")
+    monkeypatch.setenv("BOXOFFICE_HTTP_CONNECT_TIMEOUT", "2")
+    s = load_settings(Settings)
+    assert s.notify.webhook == ["https://hooks.example/x"]
+    assert s.http.connect_timeout == 2.0
