@@ -135,7 +135,8 @@ def to_playwright_cookies(records: Iterable[CookieRecord]) -> list[SetCookiePara
     for record in records:
         param: SetCookieParam = {"name": record.name, "value": record.value}
         if record.is_host_prefixed:
-            param["url"] = f"https://{record.host}/"
+            host = f"[{record.host}]" if ":" in record.host else record.host  # IPv6 literal
+            param["url"] = f"https://{host}/"
         else:
             param["domain"] = record.host if record.host_only else "." + record.host
             param["path"] = "/"

@@ -71,6 +71,7 @@ from boxoffice.core.state import write_private
 from boxoffice.errors import NetworkError, StorageError, map_exception
 
 __all__ = [
+    "BoxofficeClient",
     "CookieJar",
     "CookieRecord",
     "HttpOptions",

@@ -57,6 +57,17 @@ def test_host_prefixed_cookies_are_given_by_url_only() -> None:
     assert param["sameSite"] == "Lax"
 
 
+def test_host_prefixed_cookie_on_an_ip_literal() -> None:
+    v4, v6 = to_playwright_cookies(
+        [
+            CookieRecord("__Host-a", "1", "127.0.0.1", secure=True),
+            CookieRecord("__Host-b", "2", "::1", secure=True),
+        ]
+    )
+    assert v4["url"] == "https://127.0.0.1/"
+    assert v6["url"] == "https://[::1]/"
+
+
 def test_other_cookies_get_domain_root_path_and_flags() -> None:
     front, wide = to_playwright_cookies([FRONT, WIDE])
     assert front == {
