@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -22,6 +23,8 @@ def accept_language(language: str) -> str:
 
 class BaseClient:
     """HTTP client construction and request sending shared by both dialects."""
+
+    probe_path = ""
 
     def __init__(
         self,
@@ -71,6 +74,27 @@ class BaseClient:
         began = time.perf_counter()
         response = await self.send(method, path, what=what, **kw)
         return response, (time.perf_counter() - began) * 1000
+
+    async def warm(self, connections: int) -> None:
+        """Open ``connections`` kept-alive connections before the burst.
+
+        Each warm-up request keeps its response open until all are in, so every one of them
+        must use a connection of its own; they go back to the pool idle, ready for T0.
+        """
+        async with contextlib.AsyncExitStack() as held:
+            for _ in range(max(0, connections)):
+                try:
+                    response = await held.enter_async_context(
+                        self.http.stream("HEAD", self.url(self.probe_path))
+                    )
+                    # Read to the end of the message without closing: the connection stays
+                    # ours until the stack unwinds, then returns to the pool reusable.
+                    stream = response.stream
+                    if isinstance(stream, httpx.AsyncByteStream):
+                        async for _ in stream:
+                            pass
+                except httpx.HTTPError as exc:
+                    raise map_exception(exc, context="warming up connections") from exc
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

@@ -8,7 +8,6 @@ Create: multipart ``POST api/reservation.php?action=create`` with the JSON ``req
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import UTC, datetime
@@ -312,9 +311,3 @@ class Booked3Client(BaseClient):
             )
         found = await self.availability(start, end, schedule_id)
         return [r for r in found if r.user_id == mine]
-
-    async def warm(self, connections: int) -> None:
-        """Open connections with concurrent HEAD requests of the login page."""
-        await asyncio.gather(
-            *(self.send("HEAD", self.probe_path, what="warming up") for _ in range(connections))
-        )

@@ -8,7 +8,6 @@ A server with the API switched off answers 503.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime
 from typing import Any
@@ -268,9 +267,3 @@ class LibreBookingClient(BaseClient):
             {"userId": mine, "startDateTime": iso_offset(start), "endDateTime": iso_offset(end)}
         )
         return [r for r in found if r.user_id in (None, mine)]
-
-    async def warm(self, connections: int) -> None:
-        """Open connections with concurrent cheap GETs of the API root."""
-        await asyncio.gather(
-            *(self.send("GET", self.probe_path, what="warming up") for _ in range(connections))
-        )

@@ -1,0 +1,173 @@
+"""`boxoffice book …` end to end against the simulators served on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from boxoffice.cli.main import app as cli
+from boxoffice.cli.main import run as run_console_script
+from boxoffice.sandbox import booked3 as sim_booked3
+from boxoffice.sandbox import librebooking as sim_libre
+from boxoffice.sandbox.server import SandboxServer
+
+SLOT = ["--date", "2026-12-01", "--start", "09:00", "--end", "12:00"]
+SLOT_START = datetime(2026, 12, 1, 8, tzinfo=UTC).timestamp()  # 09:00 Europe/Zurich
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, Any]]:
+    apps = {"booked3": sim_booked3.create_app(), "librebooking": sim_libre.create_app()}
+    with SandboxServer(apps, include_date_header=False) as urls:
+        yield {name: (apps[name], urls[name] + "/Web") for name in apps}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "BOXOFFICE_BOOK_USERNAME": sim_booked3.DEFAULT_USERNAME,
+        "BOXOFFICE_BOOK_PASSWORD": sim_booked3.DEFAULT_PASSWORD,
+        "BOXOFFICE_BOOK_TOTP_SECRET": sim_booked3.DEFAULT_TOTP_SECRET,
+        "BOXOFFICE_BOOK_TIMEZONE": "Europe/Zurich",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def book(servers: dict[str, Any], dialect: str, *args: str) -> Any:
+    app, url = servers[dialect]
+    app.reset()
+    return app, url
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=True)
+
+
+@pytest.mark.parametrize("dialect", ["booked3", "librebooking"])
+def test_run_wins_the_preferred_slot_and_prints_json(
+    servers: dict[str, Any], env: dict[str, str], dialect: str
+) -> None:
+    app, url = book(servers, dialect)
+    result = invoke(
+        "book", "run", "--url", url, "--dialect", dialect, *SLOT,
+        "--resources", "231-262", "--prefer", "240,241", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(doc) == ["won", "resource", "attempts", "cancelled"]
+    assert doc["resource"] == 240
+    assert doc["won"] == app.world.reservations[0].reference
+    assert doc["attempts"][0] == {
+        "resource": 240,
+        "outcome": "booked",
+        "message": doc["attempts"][0]["message"],
+        "latency_ms": doc["attempts"][0]["latency_ms"],
+    }
+
+
+def test_nothing_won_exits_3(servers: dict[str, Any], env: dict[str, str]) -> None:
+    app, url = book(servers, "booked3")
+    app.world.max_notice = 0.0  # a 2026 slot is far beyond "now": window not open
+    result = invoke("book", "run", "--url", url, *SLOT, "--resources", "231-233", "--json")
+    assert result.exit_code == 3, result.output
+    doc = json.loads(result.stdout.strip().splitlines()[-1])
+    assert doc["won"] is None
+    assert doc["resource"] is None
+    assert {a["outcome"] for a in doc["attempts"]} == {"window_not_open"}
+
+
+def test_table_output_names_the_winner(servers: dict[str, Any], env: dict[str, str]) -> None:
+    _, url = book(servers, "booked3")
+    result = invoke("book", "run", "--url", url, *SLOT, "--resources", "231-235")
+    assert result.exit_code == 0, result.output
+    assert "won: resource 231" in result.stdout
+    assert "latency ms" in result.stdout
+
+
+def test_wrong_password_is_one_line_and_exit_4(
+    servers: dict[str, Any],
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, url = book(servers, "booked3")
+    monkeypatch.setenv("BOXOFFICE_BOOK_PASSWORD", "wrong-password")
+    monkeypatch.setattr(sys, "argv", ["boxoffice", "book", "refresh", "--url", url])
+    with pytest.raises(SystemExit) as stop:
+        run_console_script()
+    assert stop.value.code == 4
+    out = capsys.readouterr()
+    lines = [line for line in out.err.splitlines() if line.startswith("error:")]
+    assert lines == [
+        "error: username or password refused (Invalid username or password) — check "
+        "BOXOFFICE_BOOK_USERNAME and BOXOFFICE_BOOK_PASSWORD"
+    ]
+    assert "wrong-password" not in out.err + out.out
+
+
+def test_refresh_list_availability_cancel(
+    servers: dict[str, Any], env: dict[str, str], tmp_path: Path
+) -> None:
+    app, url = book(servers, "librebooking")
+    dialect = ["--url", url, "--dialect", "librebooking"]
+    refreshed = invoke("book", "refresh", *dialect)
+    assert refreshed.exit_code == 0, refreshed.output
+    cache = next((Path(os.environ["BOXOFFICE_STATE_DIR"]) / "book").glob("session-*.json"))
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert env["BOXOFFICE_BOOK_PASSWORD"] not in cache.read_text()
+
+    won = invoke("book", "run", *dialect, *SLOT, "--resources", "231-233", "--json")
+    reference = json.loads(won.stdout.strip().splitlines()[-1])["won"]
+
+    free = invoke("book", "availability", *dialect, *SLOT, "--resources", "231-233", "--json")
+    assert free.exit_code == 0, free.output
+    assert json.loads(free.stdout)["free"] == [232, 233]
+
+    listed = invoke("book", "list", *dialect, "--days", "3650", "--json")
+    assert [r["reference"] for r in json.loads(listed.stdout)] == [reference]
+
+    cancelled = invoke("book", "cancel", reference, *dialect)
+    assert cancelled.exit_code == 0, cancelled.output
+    assert app.world.reservations == []
+
+
+def test_dry_run_creates_nothing(servers: dict[str, Any], env: dict[str, str]) -> None:
+    app, url = book(servers, "booked3")
+    result = invoke("book", "run", "--url", url, *SLOT, "--resources", "231-233", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "dry run" in result.stdout
+    assert not any("action=create" in e.path for e in app.world.log)
+
+
+def test_at_fires_on_the_servers_clock(servers: dict[str, Any], env: dict[str, str]) -> None:
+    """Server 2.5 s ahead; T0 4 s ahead on the server: nothing is created before the server's
+    T0, the window rule accepts the attempt, and no new connection is opened after T0."""
+    app, url = book(servers, "booked3")
+    app.world.clock_offset = 2.5
+    t0 = app.world.now() + 4.0
+    app.world.max_notice = SLOT_START - t0
+    at = datetime.fromtimestamp(t0, UTC).isoformat()
+    result = invoke(
+        "book", "run", "--url", url, *SLOT, "--resources", "231-238", "--prefer", "236",
+        "--at", at, "--lead", "30", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout.strip().splitlines()[-1])
+    assert doc["resource"] == 236
+    creates = [e for e in app.world.log if "action=create" in e.path]
+    assert creates
+    assert min(e.t for e in creates) >= t0 - 0.05  # the offset estimate's bracket, generously
+    assert not [e for e in app.world.log if e.t >= t0 and e.new_connection]
+    assert time.time() + 2.5 >= t0
