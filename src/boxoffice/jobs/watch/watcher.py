@@ -280,7 +280,7 @@ class Watcher:
             }.get(outcome.result, outcome.result)
         location = response.headers.get("location")
         if location and outcome is None:
-            result = f"→ {urlsplit(location).path}"
+            result = f"redirect to {urlsplit(location).path}"
         self.reporter.request(
             RequestLine(
                 self.spec.name,

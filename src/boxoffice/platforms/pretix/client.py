@@ -160,7 +160,17 @@ class PretixClient:
     async def _post_and_follow(self, request: CartRequest, *, context: str) -> list[Hop]:
         try:
             self.last_chain = []
-            response = await self.http.post(request.url, data=request.data, headers=request.headers)
+            try:
+                response = await self.http.post(
+                    request.url, data=request.data, headers=request.headers
+                )
+            except _DROPPED:
+                # The server ended the kept-alive connection (HTTP/2 GOAWAY, reset) before
+                # answering: the POST was not processed there. Once more, on a fresh one.
+                self.reconnects += 1
+                response = await self.http.post(
+                    request.url, data=request.data, headers=request.headers
+                )
             self.last_chain.append(response)
             hops = [Hop.from_response(response)]
             for _ in range(MAX_REDIRECTS):

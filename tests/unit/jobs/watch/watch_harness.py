@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from boxoffice.core import pacing
-from boxoffice.core.http import CookieJar, create_client
+from boxoffice.core.http import CookieJar, HttpOptions, create_client
 from boxoffice.jobs.watch.archive import PageArchiver
 from boxoffice.jobs.watch.report import ListReporter
 from boxoffice.jobs.watch.spec import WatchSpec
@@ -57,14 +57,18 @@ async def run_watch(
     *,
     base: str = BASE,
     configure: Callable[[Watcher], None] | None = None,
+    options: HttpOptions | None = None,
     **overrides: Any,
 ) -> tuple[WatchOutcome, ListReporter, Watcher]:
-    """Run one watch over an ASGI transport to ``app``; returns outcome, reporter, watcher."""
+    """Run one watch; over an ASGI transport to ``app``, or over the network if app is None.
+
+    Returns outcome, reporter, watcher.
+    """
     reporter = ListReporter()
     jar = CookieJar()
     archiver = PageArchiver(tmp_path / "live-responses", limit=10)
-    transport = httpx.ASGITransport(app=app)
-    async with create_client(transport=transport, cookies=jar) as http:
+    transport = httpx.ASGITransport(app=app) if app is not None else None
+    async with create_client(transport=transport, cookies=jar, options=options) as http:
         watcher = Watcher(
             spec(url=base, **overrides),
             http,
