@@ -206,9 +206,11 @@ def run(
 def _summarize(console: Any, reports: list[WatchReport], as_json: bool) -> None:
     for report in reports:
         if report.ok and report.delivery is not None:
-            console.print(f"checkout: {report.outcome.checkout_url}", markup=False)
+            console.print(f"checkout: {report.outcome.checkout_url}", markup=False, soft_wrap=True)
             if report.delivery.cookie_file:
-                console.print(f"cookies: {report.delivery.cookie_file}", markup=False)
+                console.print(
+                    f"cookies: {report.delivery.cookie_file}", markup=False, soft_wrap=True
+                )
                 console.print(
                     f"reopen later: boxoffice watch handoff --cookies "
                     f"{report.delivery.cookie_file} --url {report.outcome.checkout_url}",
