@@ -260,7 +260,9 @@ def skewed_url() -> Iterator[str]:
 async def test_real_server_skewed_by_2_5s_is_measured_within_5ms(skewed_url: str) -> None:
     estimates: list[ClockEstimate] = []
     async with httpx.AsyncClient() as client:
-        for _ in range(3):  # a loaded machine can blur one estimate: merge up to three
+        # A loaded machine blurs some brackets (RTT spikes); each estimate is a hard bound, so
+        # merging them keeps the clean ones. Usually one attempt is enough.
+        for _ in range(5):
             estimates.append(await estimate_offset(client, skewed_url, passes=2, max_probes=70))
             if merge(estimates).uncertainty <= 0.004:
                 break
