@@ -492,6 +492,8 @@ def _passcode_page(csrf: str, error: str | None) -> str:
 class Booked3App:
     """The booked3 simulator: a Starlette app plus its world."""
 
+    sets_date_header = True  # SandboxServer leaves the Date header to the skewed clock
+
     def __init__(self, world: World) -> None:
         self.world = world
         self.sessions: dict[str, PhpSession] = {}

@@ -77,6 +77,8 @@ class Token:
 class LibreBookingApp:
     """The librebooking simulator: a Starlette app plus its world."""
 
+    sets_date_header = True  # SandboxServer leaves the Date header to the skewed clock
+
     def __init__(self, world: World) -> None:
         self.world = world
         self.tokens: dict[str, Token] = {}

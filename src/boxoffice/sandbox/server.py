@@ -95,7 +95,9 @@ class SandboxServer:
             cfg.accesslog = None
             cfg.errorlog = None
             cfg.loglevel = "WARNING"
-            cfg.include_date_header = self.include_date_header
+            # apps that stamp their own (skewed) Date header set sets_date_header = True
+            own_date = bool(getattr(self.apps[name], "sets_date_header", False))
+            cfg.include_date_header = self.include_date_header and not own_date
             cfg.include_server_header = False
             if self.keep_alive_max_requests:
                 cfg.keep_alive_max_requests = self.keep_alive_max_requests
