@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -160,9 +161,11 @@ def check_cdp(cdp_url: str) -> Check:
 
 
 def _apprise_valid(url: str) -> bool:
-    import apprise
+    with warnings.catch_warnings():  # apprise's plugins import deprecated stdlib modules
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
 
-    return bool(apprise.Apprise().add(url))
+        return bool(apprise.Apprise().add(url))
 
 
 def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:

@@ -91,12 +91,11 @@ def run() -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors (typer's vendored click) and the unexpected
+        show = getattr(exc, "show", None)
+        if isinstance(exc, typer.TyperException) and callable(show):
+            show()
+            sys.exit(int(getattr(exc, "exit_code", 2)))
         raise
     # with standalone_mode=False click *returns* the code of typer.Exit instead of exiting
     sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,149 @@
+"""Doctor checks one by one (in process): config, dirs, channels, database, table, exit code."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from boxoffice.cli import doctor as doc
+from boxoffice.cli.doctor import Check, check_config, check_database, check_dir, check_notify
+from boxoffice.cli.main import app
+from boxoffice.core import state
+from boxoffice.errors import ConfigurationError
+from boxoffice.settings import NotifySettings, Settings
+
+
+def _settings(**kw: object) -> Settings:
+    return Settings.model_construct(**kw)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://user:pw@db.example:5432/x", "postgresql://user:***@db.example:5432/x"),
+        ("postgresql://user@db/x", "postgresql://user@db/x"),
+        ("ntfy://ntfy.sh/topic?token=abc", "ntfy://ntfy.sh/topic?…"),
+        ("https://h.example/hook", "https://h.example/hook"),
+    ],
+)
+def test_safe_url_hides_passwords_and_query_tokens(url: str, shown: str) -> None:
+    assert doc.safe_url(url) == shown
+
+
+def test_a_config_that_does_not_load_is_one_failed_line(tmp_path: Path) -> None:
+    def broken() -> Settings:
+        raise ConfigurationError(
+            "invalid settings:\n  http.connect_timeout: bad (from x.toml)\n  http.http2: bad"
+        )
+
+    check, fallback = check_config(broken, tmp_path / "x.toml")
+    assert check == Check(
+        "config",
+        False,
+        "invalid settings:; http.connect_timeout: bad (from x.toml); http.http2: bad",
+        True,
+    )
+    assert fallback.http.connect_timeout == 5.0  # defaults for the remaining checks
+
+
+def test_a_config_that_loads_names_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("")
+    check, _ = check_config(Settings.model_construct, path)
+    assert check.ok
+    assert str(path) in check.detail
+    check, _ = check_config(Settings.model_construct, tmp_path / "absent.toml")
+    assert check.ok
+    assert "no config file" in check.detail
+
+
+def test_dir_check_writes_and_cleans_up(tmp_path: Path) -> None:
+    check = check_dir("state dir", state.state_dir, tmp_path / "st", True)
+    assert check.ok
+    assert check.required
+    assert list((tmp_path / "st").iterdir()) == []
+
+
+def test_dir_check_failure_names_the_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    check = check_dir("state dir", state.state_dir, blocker / "st", True)
+    assert not check.ok
+    assert str(blocker / "st") in check.detail
+
+
+def test_no_channels_is_fine() -> None:
+    (check,) = check_notify(_settings(notify=NotifySettings()), send_test=False)
+    assert check.ok
+
+
+def test_channels_are_validated_without_sending(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    notify = NotifySettings(
+        apprise=["json://127.0.0.1:9/hook", "definitely-not-a-url"],
+        imessage=["+441234567890"],
+        webhook=["https://hooks.example/x?token=abc", "mailto:x@example.com"],
+    )
+    checks = check_notify(_settings(notify=notify), send_test=False)
+    assert [(c.name, c.ok) for c in checks] == [
+        ("notify apprise json://127.0.0.1:9/hook", True),
+        ("notify apprise definitely-not-a-url", False),
+        ("notify imessage +441234567890", False),
+        ("notify webhook https://hooks.example/x?…", True),
+        ("notify webhook mailto:x@example.com", False),
+    ]
+    assert "macOS" in checks[2].detail
+    assert all(not c.required for c in checks)
+
+
+def test_database_not_configured_is_fine() -> None:
+    check = check_database(_settings(db_url=None))
+    assert check.ok
+    assert "SQLite" in check.detail
+
+
+def test_database_url_must_be_postgresql() -> None:
+    check = check_database(_settings(db_url=SecretStr("mysql://u:pw@h/x")))
+    assert not check.ok
+    assert "postgresql://" in check.detail
+    assert "pw" not in check.detail.replace("postgresql", "")
+
+
+def test_unreachable_database_is_a_failed_check_quickly() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    check = check_database(
+        _settings(db_url=SecretStr(f"postgresql://u:hidden99@127.0.0.1:{port}/x"))
+    )
+    assert not check.ok
+    assert f"127.0.0.1:{port}" in check.detail
+    assert "hidden99" not in check.detail
+    assert "\n" not in check.detail
+
+
+def _no_browser(settings: Settings) -> list[Check]:
+    return [Check("browser", False, "stubbed out in this test")]
+
+
+def test_table_output_and_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doc, "check_browser", _no_browser)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert "boxoffice doctor" in result.output
+    assert "[notify]" in result.output  # details are printed literally, not as markup
+    assert "stubbed out in this test" in result.output
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("BOXOFFICE_STATE_DIR", str(blocker / "state"))
+    result = runner.invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 1
+    assert '"state dir"' in result.output
