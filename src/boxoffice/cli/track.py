@@ -1,7 +1,628 @@
-"""`boxoffice track …` commands."""
+"""`boxoffice track …`: events from a sheet, scheduled listing snapshots, price analytics."""
 
 from __future__ import annotations
 
-import typer
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
 
-app = typer.Typer(help="track commands.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from boxoffice.cli.context import get_ctx
+from boxoffice.core.pacing import JITTER_STRATEGIES
+from boxoffice.errors import ConfigurationError, NotFoundError
+from boxoffice.jobs.track import analytics, charts, events, runtime
+from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
+from boxoffice.jobs.track.snapshot import choose_source, snapshot
+from boxoffice.jobs.track.store import Store
+from boxoffice.platforms.listings.csv_import import RowError, read_listings
+from boxoffice.settings import Settings
+
+app = typer.Typer(
+    help="Track resale prices: events from a sheet, scheduled snapshots, history and charts.",
+    no_args_is_help=True,
+)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="postgresql://user:pass@host/db or a SQLite file (default: BOXOFFICE_DB_URL, "
+        "config, then <data dir>/track.sqlite3).",
+        show_default=False,
+    ),
+]
+EventsOpt = Annotated[
+    str | None,
+    typer.Option("--events", help="sheet:SHEET_ID | csv:PATH | https://…/export?format=csv&gid=…"),
+]
+TzOpt = Annotated[
+    str | None, typer.Option("--tz", help="Show times in this zone (default: local).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON rows on stdout.")]
+
+
+def _settings(ctx: typer.Context, db: str | None, **track: Any) -> Settings:
+    cli: dict[str, Any] = {"track": track}
+    if db:
+        if db.startswith("sqlite:///"):
+            cli["track"]["db_path"] = db[len("sqlite:///") :]
+        elif "://" in db:
+            cli["db_url"] = db
+        else:
+            cli["track"]["db_path"] = db
+    return get_ctx(ctx).settings(cli=cli)
+
+
+def _console(ctx: typer.Context) -> Console:
+    return get_ctx(ctx).console
+
+
+@contextlib.contextmanager
+def _store(settings: Settings) -> Iterator[Store]:
+    store = runtime.open_from_settings(settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+@app.command("init-db")
+def init_db(ctx: typer.Context, db: DbOpt = None) -> None:
+    """Create or migrate the store (SQLite file or PostgreSQL/TimescaleDB).
+
+    Example: boxoffice track init-db --db postgresql://track@db.example/track
+    """
+    settings = _settings(ctx, db)
+    with _store(settings) as store:
+        version = store.schema_version()
+        extra = ""
+        ts = getattr(store, "timescale", None)
+        if ts is not None:
+            extra = (
+                f", TimescaleDB {ts.installed} (hypertable, compression by event)"
+                if ts.usable
+                else ", plain PostgreSQL (date_bin buckets; TimescaleDB not available)"
+            )
+        _console(ctx).print(
+            f"store ready: {store.describe()} — schema version {version}{extra}"  # type: ignore[attr-defined]
+        )
+
+
+@app.command("fetch-events")
+def fetch_events(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    events_source: EventsOpt = None,
+    worksheet: Annotated[str | None, typer.Option(help="Worksheet (tab) name.")] = None,
+    credentials: Annotated[
+        Path | None, typer.Option("--credentials", help="Service-account JSON file.")
+    ] = None,
+) -> None:
+    """Import the tracked events of the sheet/CSV; update the ones already stored.
+
+    Example: boxoffice track fetch-events --events sheet:1AbC… --credentials sa.json
+    """
+    settings = _settings(
+        ctx, db, events=events_source, worksheet=worksheet, credentials_file=credentials
+    )
+    console = _console(ctx)
+    with _store(settings) as store:
+        result = asyncio.run(_fetch_events(settings, store))
+    r = result.result
+    console.print(
+        f"events: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged "
+        f"({result.tracked} tracked in the source, {result.untracked_in_source} not tracked)"
+    )
+    for error in result.errors:
+        console.print(f"[yellow]skipped[/yellow] {error}")
+
+
+async def _fetch_events(settings: Settings, store: Store) -> events.ImportResult:
+    async with runtime.http_client(settings) as client:
+        parsed = await events.read_events(settings.track.events, settings.track, client)
+    return events.import_events(store, parsed, now=datetime.now(UTC))
+
+
+@app.command("show-events")
+def show_events(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    all_events: Annotated[bool, typer.Option("--all", help="Include untracked events.")] = True,
+) -> None:
+    """List the stored events with their next scheduled snapshot."""
+    settings = _settings(ctx, db, timezone=tz)
+    zone = runtime.zone(settings.track.timezone)
+    with _store(settings) as store:
+        rows = store.events(tracked_only=not all_events)
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                [
+                    {
+                        "event_id": e.event_id,
+                        "viagogo_id": e.viagogo_id,
+                        "name": e.name,
+                        "venue": e.venue,
+                        "city": e.city,
+                        "country": e.country,
+                        "event_date": analytics.iso_utc(e.event_date) if e.event_date else None,
+                        "is_tracked": e.is_tracked,
+                        "source": e.source,
+                        "last_listings_fetch": analytics.iso_utc(e.last_listings_fetch)
+                        if e.last_listings_fetch
+                        else None,
+                        "next_run_at": analytics.iso_utc(e.next_run_at) if e.next_run_at else None,
+                    }
+                    for e in rows
+                ],
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    table = Table(title=f"events ({len(rows)})")
+    for column in (
+        "id",
+        "viagogo",
+        "name",
+        "venue",
+        "city",
+        "date",
+        "tracked",
+        "last fetch",
+        "next run",
+    ):
+        table.add_column(column)
+    for e in rows:
+        table.add_row(
+            str(e.event_id),
+            e.viagogo_id,
+            e.name,
+            e.venue,
+            e.city,
+            analytics.local(e.event_date, zone),
+            "yes" if e.is_tracked else "no",
+            analytics.local(e.last_listings_fetch, zone),
+            analytics.local(e.next_run_at, zone) if e.is_tracked else "—",
+        )
+    _console(ctx).print(table)
+
+
+@app.command("cleanup-untracked-events")
+def cleanup_untracked_events(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    events_source: EventsOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run/--no-dry-run", help="Only show what would change.")
+    ] = True,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="Delete the events and their listings.")
+    ] = False,
+) -> None:
+    """Find stored events the source no longer tracks; mark (or delete) them.
+
+    Dry run by default. Example: boxoffice track cleanup-untracked-events --no-dry-run --delete
+    """
+    settings = _settings(ctx, db, events=events_source)
+    console = _console(ctx)
+    with _store(settings) as store:
+
+        async def read() -> Any:
+            async with runtime.http_client(settings) as client:
+                return await events.read_events(settings.track.events, settings.track, client)
+
+        parsed = asyncio.run(read())
+        items = events.untracked_events(store, parsed)
+        if not items:
+            console.print("no untracked events: nothing to do")
+            return
+        verb = "delete" if delete else "mark untracked"
+        table = Table(title=f"{'would ' if dry_run else ''}{verb}: {len(items)} event(s)")
+        for column in ("id", "viagogo", "name", "listings", "reason"):
+            table.add_column(column)
+        for item in items:
+            table.add_row(
+                str(item.event.event_id),
+                item.event.viagogo_id,
+                item.event.name,
+                str(store.count_listings(item.event.event_id)),
+                item.reason,
+            )
+        console.print(table)
+        ids = [i.event.event_id for i in items]
+        if dry_run:
+            console.print("dry run: nothing changed (use --no-dry-run to apply)")
+        elif delete:
+            n_events, n_listings = store.delete_events(ids)
+            console.print(f"deleted {n_events} event(s) and {n_listings} listing row(s)")
+        else:
+            n = store.mark_untracked(ids, now=datetime.now(UTC))
+            console.print(f"marked {n} event(s) untracked (data kept, no more snapshots)")
+
+
+@app.command("fetch-listings")
+def fetch_listings(
+    ctx: typer.Context,
+    viagogo_id: Annotated[str | None, typer.Argument(help="Only this event.")] = None,
+    db: DbOpt = None,
+    source: Annotated[
+        str | None, typer.Option(help="Listing source: proxy or seatgeek (default: config).")
+    ] = None,
+    proxy_url: Annotated[str | None, typer.Option(help="Listings proxy base URL.")] = None,
+) -> None:
+    """Snapshot the listings of every tracked event (or one) right now."""
+    settings = _settings(ctx, db, listing_source=source, proxy_url=proxy_url)
+    console = _console(ctx)
+    with _store(settings) as store:
+        targets = [store.find_event(viagogo_id)] if viagogo_id else store.events(tracked_only=True)
+        if not targets:
+            raise NotFoundError(
+                "no tracked events", hint="import them with `boxoffice track fetch-events`"
+            )
+        outcomes = asyncio.run(_snapshot_all(settings, store, targets, source))
+    table = Table(title="snapshot")
+    for column in ("event", "source", "status", "listings", "skipped", "s"):
+        table.add_column(column)
+    for o in outcomes:
+        table.add_row(
+            o.viagogo_id,
+            o.source,
+            "[green]ok[/green]" if o.status == "ok" else f"[red]{o.error}[/red]",
+            str(o.listings),
+            str(o.skipped),
+            f"{o.duration_s:.2f}",
+        )
+    console.print(table)
+    if not any(o.status == "ok" for o in outcomes):
+        raise typer.Exit(1)
+
+
+async def _snapshot_all(
+    settings: Settings, store: Store, targets: list[Any], forced: str | None
+) -> list[Any]:
+    track = settings.track
+    sem = asyncio.Semaphore(track.concurrency)
+    async with runtime.http_client(settings) as client:
+        sources = runtime.listing_sources(settings, client)
+
+        async def one(event: Any) -> Any:
+            async with sem:
+                src = choose_source(sources, forced or event.source, track.listing_source)
+                return await snapshot(
+                    store,
+                    event_id=event.event_id,
+                    viagogo_id=event.viagogo_id,
+                    source=src,
+                    captured_at=datetime.now(UTC),
+                    retries=track.retries,
+                    retry_base=track.retry_base_seconds,
+                )
+
+        return list(await asyncio.gather(*(one(e) for e in targets)))
+
+
+@app.command("show-listings")
+def show_listings(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="Event id or viagogo id.")],
+    db: DbOpt = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The latest snapshot of an event, cheapest first."""
+    settings = _settings(ctx, db, timezone=tz)
+    zone = runtime.zone(settings.track.timezone)
+    with _store(settings) as store:
+        found = store.find_event(event)
+        rows = store.listings(found.event_id, limit=limit)
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                [
+                    {
+                        "listing_id": r.listing_id,
+                        "section": r.section,
+                        "row": r.row,
+                        "quantity": r.quantity,
+                        "price_per_ticket": r.price_per_ticket,
+                        "total_price": r.total_price,
+                        "currency": r.currency,
+                        "provider": r.provider,
+                        "captured_at": analytics.iso_utc(r.captured_at),
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    when = analytics.local(rows[0].captured_at, zone) if rows else "never"
+    table = Table(title=f"{found.name} ({found.viagogo_id}) — snapshot of {when}")
+    for column in ("listing", "section", "row", "qty", "price", "total", "cur"):
+        table.add_column(column, justify="right" if column in ("qty", "price", "total") else "left")
+    for r in rows:
+        table.add_row(
+            r.listing_id,
+            r.section or "",
+            r.row or "",
+            str(r.quantity),
+            _fmt(r.price_per_ticket),
+            _fmt(r.total_price),
+            r.currency or "",
+        )
+    _console(ctx).print(table)
+
+
+@app.command("import-listings")
+def import_listings(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV: viagogo_id,listing_id,section,row,…")],
+    db: DbOpt = None,
+) -> None:
+    """Import listings from a CSV file (events must already be stored)."""
+    settings = _settings(ctx, db)
+    console = _console(ctx)
+    if not file.is_file():
+        raise NotFoundError(f"listings CSV {file} does not exist")
+    errors: list[RowError] = []
+    with _store(settings) as store, file.open(encoding="utf-8-sig", newline="") as fh:
+        ids: dict[str, int | None] = {}
+        batch: list[Any] = []
+        unknown = 0
+        inserted = 0
+        from boxoffice.jobs.track.store.base import StoredListing
+
+        for item in read_listings(fh, errors=errors, source=str(file)):
+            if item.viagogo_id not in ids:
+                try:
+                    ids[item.viagogo_id] = store.find_event(item.viagogo_id).event_id
+                except NotFoundError:
+                    ids[item.viagogo_id] = None
+            event_id = ids[item.viagogo_id]
+            if event_id is None:
+                unknown += 1
+                continue
+            lst = item.listing
+            batch.append(
+                StoredListing(
+                    lst.listing_id, event_id, lst.section, lst.row, lst.quantity,
+                    lst.price_per_ticket, lst.total(), lst.currency, "csv", item.captured_at,
+                )
+            )  # fmt: skip
+            if len(batch) >= 50_000:
+                inserted += store.insert_listing_rows(batch)
+                batch = []
+        inserted += store.insert_listing_rows(batch)
+    console.print(
+        f"imported {inserted} listing row(s); {len(errors)} bad row(s); "
+        f"{unknown} row(s) for unknown events"
+    )
+    for error in errors[:20]:
+        console.print(f"[yellow]line {error.line}[/yellow]: {error.reason}")
+    missing = [k for k, v in ids.items() if v is None]
+    if missing:
+        console.print(f"unknown viagogo ids (run fetch-events first): {', '.join(missing[:10])}")
+
+
+@app.command("price-history")
+def price_history(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="Event id or viagogo id.")],
+    days: Annotated[float, typer.Option(help="Window: the last N days.")] = 30,
+    bucket: Annotated[str, typer.Option(help='Bucket width: "1 day", "6 hours", …')] = "1 day",
+    db: DbOpt = None,
+    tz: TzOpt = None,
+    as_json: JsonOpt = False,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write CSV here.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Chart to FILE.png or FILE.html.")
+    ] = None,
+) -> None:
+    """Min/avg/median/max price, listings and tickets per time bucket.
+
+    Example: boxoffice track price-history 151000001 --days 30 --bucket "1 day" --plot p.png
+    """
+    settings = _settings(ctx, db, timezone=tz)
+    zone = runtime.zone(settings.track.timezone)
+    with _store(settings) as store:
+        history = analytics.price_history(store, event, days=days, bucket=bucket)
+    rows = analytics.history_dicts(history.rows)
+    console = _console(ctx) if not as_json else Console(stderr=True, highlight=False)
+    if csv_file:
+        analytics.write_csv(csv_file, rows, analytics.HISTORY_FIELDS)
+        console.print(f"CSV written: {csv_file}")
+    if plot:
+        charts.plot(history, plot, tz=zone)
+        console.print(f"chart written: {plot}")
+    if as_json:
+        sys.stdout.write(analytics.to_json(rows) + "\n")
+        return
+    ev = history.event
+    title = f"{ev.name} ({ev.viagogo_id}) — last {days:g} days, buckets of {bucket}"
+    if history.from_stats:
+        title += " (from stats snapshots)"
+    table = Table(title=title)
+    for column in ("bucket", "min", "avg", "median", "max", "listings", "tickets"):
+        table.add_column(column, justify="left" if column == "bucket" else "right")
+    for r in history.rows:
+        table.add_row(
+            analytics.local(r.bucket, zone),
+            _fmt(r.min),
+            _fmt(r.avg),
+            _fmt(r.median),
+            _fmt(r.max),
+            str(r.count),
+            str(r.quantity),
+        )
+    console.print(table)
+    if not history.rows:
+        console.print("no listings in this window (has the scheduler run? see show-events)")
+
+
+@app.command("section-prices")
+def section_prices(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="Event id or viagogo id.")],
+    days: Annotated[float, typer.Option(help="Window: the last N days.")] = 7,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write CSV here.")] = None,
+) -> None:
+    """Min/avg/median/max price per section."""
+    settings = _settings(ctx, db)
+    with _store(settings) as store:
+        found, stats = analytics.section_prices(store, event, days=days)
+    rows = analytics.section_dicts(stats)
+    console = _console(ctx) if not as_json else Console(stderr=True, highlight=False)
+    if csv_file:
+        analytics.write_csv(csv_file, rows, analytics.SECTION_FIELDS)
+        console.print(f"CSV written: {csv_file}")
+    if as_json:
+        sys.stdout.write(analytics.to_json(rows) + "\n")
+        return
+    table = Table(title=f"{found.name} ({found.viagogo_id}) — sections, last {days:g} days")
+    for column in ("section", "min", "avg", "median", "max", "listings", "tickets"):
+        table.add_column(column, justify="left" if column == "section" else "right")
+    for s in stats:
+        table.add_row(
+            s.section or "(none)",
+            _fmt(s.min),
+            _fmt(s.avg),
+            _fmt(s.median),
+            _fmt(s.max),
+            str(s.count),
+            str(s.quantity),
+        )
+    console.print(table)
+
+
+def _strategy(value: str | None) -> str | None:
+    if value is not None and value not in JITTER_STRATEGIES:
+        raise ConfigurationError(
+            f"unknown randomization {value!r}", hint=f"use {', '.join(JITTER_STRATEGIES)}"
+        )
+    return value
+
+
+IntervalOpt = Annotated[
+    float | None, typer.Option("--interval-hours", help="Base interval (default 12).")
+]
+RandOpt = Annotated[str | None, typer.Option("--randomization", help="uniform | poisson | normal.")]
+MinOpt = Annotated[float | None, typer.Option("--min-factor", help="Lowest factor (0.7).")]
+MaxOpt = Annotated[float | None, typer.Option("--max-factor", help="Highest factor (1.3).")]
+ConcOpt = Annotated[int | None, typer.Option("--concurrency", help="Snapshots at once (4).")]
+
+
+def _scheduler_settings(
+    ctx: typer.Context,
+    db: str | None,
+    interval_hours: float | None,
+    randomization: str | None,
+    min_factor: float | None,
+    max_factor: float | None,
+    concurrency: int | None,
+    **extra: Any,
+) -> Settings:
+    return _settings(
+        ctx,
+        db,
+        interval_hours=interval_hours,
+        randomization=_strategy(randomization),
+        min_factor=min_factor,
+        max_factor=max_factor,
+        concurrency=concurrency,
+        **extra,
+    )
+
+
+def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None:
+    console = _console(ctx)
+    config = ScheduleConfig.from_settings(settings.track)
+    console.print(
+        f"scheduler: every {config.interval_hours:g} h × [{config.min_factor}, "
+        f"{config.max_factor}] ({config.strategy}), {config.concurrency} at once, "
+        f"store {store.describe()} — Ctrl-C to stop"  # type: ignore[attr-defined]
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        async with runtime.http_client(settings) as client:
+            sources = runtime.listing_sources(settings, client)
+            report = await Scheduler(store, sources, config).run(stop=stop)
+        console.print(f"scheduler stopped after {report.runs} snapshot(s)")
+
+    asyncio.run(main())
+
+
+@app.command("start-scheduler")
+def start_scheduler(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    interval_hours: IntervalOpt = None,
+    randomization: RandOpt = None,
+    min_factor: MinOpt = None,
+    max_factor: MaxOpt = None,
+    concurrency: ConcOpt = None,
+    proxy_url: Annotated[str | None, typer.Option(help="Listings proxy base URL.")] = None,
+) -> None:
+    """Snapshot every tracked event on a randomized schedule until stopped.
+
+    Several schedulers may share one PostgreSQL store: each run is claimed by one of them.
+    Example: boxoffice track start-scheduler --interval-hours 6 --randomization poisson
+    """
+    settings = _scheduler_settings(
+        ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
+        proxy_url=proxy_url,
+    )  # fmt: skip
+    with _store(settings) as store:
+        _run_scheduler(ctx, settings, store)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    events_source: EventsOpt = None,
+    interval_hours: IntervalOpt = None,
+    randomization: RandOpt = None,
+    min_factor: MinOpt = None,
+    max_factor: MaxOpt = None,
+    concurrency: ConcOpt = None,
+    proxy_url: Annotated[str | None, typer.Option(help="Listings proxy base URL.")] = None,
+) -> None:
+    """init-db + fetch-events + start-scheduler."""
+    settings = _scheduler_settings(
+        ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
+        events=events_source, proxy_url=proxy_url,
+    )  # fmt: skip
+    with _store(settings) as store:
+        result = asyncio.run(_fetch_events(settings, store))
+        r = result.result
+        _console(ctx).print(
+            f"events: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
+        )
+        for error in result.errors:
+            _console(ctx).print(f"[yellow]skipped[/yellow] {error}")
+        _run_scheduler(ctx, settings, store)

@@ -44,10 +44,14 @@ def parse_listing(item: Any) -> Listing:
     if not math.isfinite(price) or price < 0:
         raise ValueError(f"listing {listing_id}: price {amount!r} is not a valid price")
     qty_raw = item.get("availableTickets")
+    if qty_raw is None or isinstance(qty_raw, bool):
+        raise ValueError(f"listing {listing_id}: no availableTickets")
     try:
         quantity = int(qty_raw)
     except (TypeError, ValueError):
-        raise ValueError(f"listing {listing_id}: availableTickets {qty_raw!r} is not a number")
+        raise ValueError(
+            f"listing {listing_id}: availableTickets {qty_raw!r} is not a number"
+        ) from None
     if quantity < 0:
         raise ValueError(f"listing {listing_id}: negative availableTickets")
     return Listing(
@@ -75,7 +79,7 @@ def parse_payload(data: Any) -> FetchResult:
 
 
 class ProxyClient:
-    """Client of the listings proxy; ``client`` is an ``httpx.AsyncClient`` (transport injectable)."""
+    """Client of the listings proxy (``client``: an ``httpx.AsyncClient``, transport injectable)."""
 
     name = "proxy"
 

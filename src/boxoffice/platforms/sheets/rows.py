@@ -135,8 +135,7 @@ def parse_rows(
             continue
         if len(cells) < needed:
             out.errors.append(
-                f"row {number}: only {len(cells)} column(s), needs {needed} "
-                f"({', '.join(REQUIRED)})"
+                f"row {number}: only {len(cells)} column(s), needs {needed} ({', '.join(REQUIRED)})"
             )
             continue
 

@@ -66,8 +66,9 @@ def parse_csv_text(text: str) -> list[list[str]]:
     return [list(r) for r in csv.reader(io.StringIO(text.lstrip("\ufeff")))]
 
 
-def read_csv_file(path: Path) -> list[list[str]]:
-    """Rows of a local CSV file."""
+def read_csv_file(target: Path | str) -> list[list[str]]:
+    """Rows of a local CSV file (``~`` expanded)."""
+    path = Path(target).expanduser()
     try:
         return parse_csv_text(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:

@@ -8,9 +8,9 @@ from boxoffice.jobs.track.store.base import (
     BucketStats,
     ClaimedRun,
     SectionStats,
+    Store,
     StoredEvent,
     StoredListing,
-    Store,
 )
 
 __all__ = [

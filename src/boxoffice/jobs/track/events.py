@@ -1,0 +1,103 @@
+"""Import events from the configured source into the store; find untracked ones."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from boxoffice.core.logging import get_logger
+from boxoffice.errors import ConfigurationError
+from boxoffice.jobs.track.store import Store, StoredEvent
+from boxoffice.jobs.track.store.base import UpsertResult
+from boxoffice.platforms.sheets import rows as sheet_rows
+from boxoffice.platforms.sheets import sources
+from boxoffice.settings.track import TrackSettings
+
+log = get_logger(__name__)
+
+
+async def read_events(
+    spec_text: str | None,
+    settings: TrackSettings,
+    client: httpx.AsyncClient,
+    *,
+    gspread_factory: sources.GspreadFactory = sources.default_gspread_factory,
+) -> sheet_rows.ParsedEvents:
+    """Read and parse the events source (``--events`` / ``track.events``)."""
+    if not spec_text:
+        raise ConfigurationError(
+            "no events source configured",
+            hint="pass --events sheet:SHEET_ID | csv:PATH | URL, or set track.events",
+        )
+    spec = sources.parse_spec(spec_text)
+    if spec.kind == "sheet":
+        raw = await sources.read_sheet(
+            spec.target,
+            credentials_file=settings.credentials_file,
+            worksheet=settings.worksheet,
+            factory=gspread_factory,
+        )
+    elif spec.kind == "csv":
+        raw = await asyncio.to_thread(sources.read_csv_file, spec.target)
+    else:
+        raw = await sources.read_csv_url(spec.target, client)
+    try:
+        tz = ZoneInfo(settings.sheet_timezone)
+    except (KeyError, ValueError):
+        raise ConfigurationError(f"unknown sheet_timezone {settings.sheet_timezone!r}") from None
+    parsed = sheet_rows.parse_rows(
+        raw, source=spec.describe(), date_formats=settings.date_formats, tz=tz
+    )
+    for error in parsed.errors:
+        log.warning("event row skipped", source=spec.describe(), error=error)
+    return parsed
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``fetch-events`` did."""
+
+    result: UpsertResult
+    tracked: int
+    untracked_in_source: int
+    errors: list[str]
+
+
+def import_events(store: Store, parsed: sheet_rows.ParsedEvents, *, now: datetime) -> ImportResult:
+    """Insert/update the tracked events of the source (untracked ones are not imported)."""
+    result = store.upsert_events(parsed.tracked, now=now)
+    return ImportResult(
+        result=result,
+        tracked=len(parsed.tracked),
+        untracked_in_source=len(parsed.events) - len(parsed.tracked),
+        errors=list(parsed.errors),
+    )
+
+
+@dataclass(frozen=True)
+class CleanupItem:
+    """A stored event the source no longer tracks, and why."""
+
+    event: StoredEvent
+    reason: str
+
+
+def untracked_events(store: Store, parsed: sheet_rows.ParsedEvents) -> list[CleanupItem]:
+    """Stored tracked events that the source marks untracked or no longer lists.
+
+    When the source had bad rows, events merely absent from it are left alone (their row
+    may be one of the bad ones); only explicitly untracked ones are returned.
+    """
+    by_id = {e.viagogo_id: e for e in parsed.events}
+    out: list[CleanupItem] = []
+    for event in store.events(tracked_only=True):
+        row = by_id.get(event.viagogo_id)
+        if row is not None and not row.is_tracked:
+            out.append(CleanupItem(event, "marked not tracked in the source"))
+        elif row is None and not parsed.errors:
+            out.append(CleanupItem(event, "no longer in the source"))
+    return out

@@ -1,0 +1,235 @@
+"""The snapshot scheduler: randomized intervals, persisted next runs, shared by many workers.
+
+* Each event's next run is ``finished + interval × factor`` (factor in [min, max] drawn by the
+  uniform/poisson/normal strategy of :func:`boxoffice.core.pacing.jitter`) and is stored, so a
+  restart neither doubles nor skips a run; a run missed while stopped runs once on start.
+* Due runs are *claimed* in the store with a lease (row locks with ``SKIP LOCKED`` on
+  PostgreSQL), so several schedulers — on several machines — never run one event twice.
+* At most ``concurrency`` snapshots run at once. An unreachable database is one log line and
+  a retry after ``db_retry_seconds``, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from boxoffice.core import pacing
+from boxoffice.core.logging import get_logger
+from boxoffice.errors import BoxofficeError, StorageError
+from boxoffice.jobs.track.clock import Clock, RealClock
+from boxoffice.jobs.track.snapshot import SnapshotOutcome, choose_source, snapshot
+from boxoffice.jobs.track.store import ClaimedRun, Store
+from boxoffice.platforms.listings.models import ListingSource
+from boxoffice.settings.track import TrackSettings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """How often, how random, how many at once."""
+
+    interval_hours: float = 12.0
+    min_factor: float = 0.7
+    max_factor: float = 1.3
+    strategy: pacing.JitterStrategy = "uniform"
+    concurrency: int = 4
+    lease: timedelta = timedelta(minutes=15)
+    db_retry_seconds: float = 60.0
+    poll_seconds: float = 60.0
+    retries: int = 3
+    retry_base_seconds: float = 5.0
+    default_source: str = "proxy"
+
+    @classmethod
+    def from_settings(cls, track: TrackSettings, **overrides: object) -> ScheduleConfig:
+        """From the [track] settings (CLI flags already merged in)."""
+        values: dict[str, object] = {
+            "interval_hours": track.interval_hours,
+            "min_factor": track.min_factor,
+            "max_factor": track.max_factor,
+            "strategy": track.randomization,
+            "concurrency": track.concurrency,
+            "lease": timedelta(minutes=track.lease_minutes),
+            "db_retry_seconds": track.db_retry_seconds,
+            "retries": track.retries,
+            "retry_base_seconds": track.retry_base_seconds,
+            "default_source": track.listing_source,
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def next_delay(config: ScheduleConfig, rng: random.Random) -> float:
+    """Seconds until the next snapshot: interval × a factor in [min_factor, max_factor]."""
+    base = config.interval_hours * 3600.0
+    lo, hi = config.min_factor, config.max_factor
+    if config.strategy == "uniform":
+        # pacing's uniform is symmetric around its interval: centre it on the range
+        centre = (lo + hi) / 2
+        return pacing.jitter(base * centre, "uniform", fraction=(hi - lo) / (hi + lo), rng=rng)
+    fraction = min(0.99, max(0.0, (hi - lo) / 4))  # normal: ±2σ spans the range
+    return pacing.jitter(
+        base, config.strategy, fraction=fraction, min_factor=lo, max_factor=hi, rng=rng
+    )
+
+
+def default_worker_id() -> str:
+    """host:pid:random — names the scheduler that holds a claim."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class SchedulerReport:
+    """What a scheduler did while it ran."""
+
+    outcomes: list[SnapshotOutcome] = field(default_factory=list)
+    db_failures: int = 0
+
+    @property
+    def runs(self) -> int:
+        """Snapshots run."""
+        return len(self.outcomes)
+
+
+class Scheduler:
+    """Runs due snapshots until stopped (or until a given time, for tests and the demo)."""
+
+    def __init__(
+        self,
+        store: Store,
+        sources: dict[str, ListingSource],
+        config: ScheduleConfig,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.store = store
+        self.sources = sources
+        self.config = config
+        self.clock = clock or RealClock()
+        self.rng = rng or random.Random()
+        self.worker = worker or default_worker_id()
+        self.report = SchedulerReport()
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def _run_one(self, run: ClaimedRun) -> None:
+        try:
+            source = choose_source(self.sources, run.source, self.config.default_source)
+            outcome = await snapshot(
+                self.store,
+                event_id=run.event_id,
+                viagogo_id=run.viagogo_id,
+                source=source,
+                captured_at=self.clock.now(),
+                retries=self.config.retries,
+                retry_base=self.config.retry_base_seconds,
+            )
+        except StorageError:
+            raise
+        except BoxofficeError as exc:
+            log.error("snapshot not run", viagogo_id=run.viagogo_id, error=exc.one_line())
+            outcome = SnapshotOutcome(
+                run.event_id, run.viagogo_id, run.source or "?", "failed", 0, 0, 0.0,
+                exc.one_line(),
+            )  # fmt: skip
+        finished = self.clock.now()
+        next_run = finished + timedelta(seconds=next_delay(self.config, self.rng))
+        self.store.complete_run(
+            run,
+            finished_at=finished,
+            next_run_at=next_run,
+            status=outcome.status,
+            listings=outcome.listings,
+            duration_s=outcome.duration_s,
+            worker=self.worker,
+        )
+        self.report.outcomes.append(outcome)
+
+    def _spawn(self, run: ClaimedRun) -> None:
+        task = asyncio.create_task(self._guarded(run))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _guarded(self, run: ClaimedRun) -> None:
+        try:
+            await self._run_one(run)
+        except StorageError as exc:
+            # the claim expires with its lease; the run is retried then
+            self.report.db_failures += 1
+            log.error(
+                "database unavailable, run will be retried",
+                viagogo_id=run.viagogo_id,
+                error=exc.one_line(),
+            )
+        except Exception as exc:  # a bug must not kill the scheduler; the lease retries it
+            log.exception("snapshot crashed", viagogo_id=run.viagogo_id, error=repr(exc))
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep, but wake early when a running snapshot frees a slot."""
+        if not self._inflight:
+            await self.clock.sleep(seconds)
+            return
+        if len(self._inflight) >= self.config.concurrency:
+            await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        await asyncio.wait({sleeper, *self._inflight}, return_when=asyncio.FIRST_COMPLETED)
+        if not sleeper.done():
+            sleeper.cancel()
+
+    async def run(
+        self, *, stop: asyncio.Event | None = None, until: datetime | None = None
+    ) -> SchedulerReport:
+        """Schedule until ``stop`` is set or the clock passes ``until`` (then drain)."""
+        log.info(
+            "scheduler started",
+            worker=self.worker,
+            interval_h=self.config.interval_hours,
+            factors=f"{self.config.min_factor}-{self.config.max_factor}",
+            strategy=self.config.strategy,
+            concurrency=self.config.concurrency,
+        )
+        try:
+            while not (stop is not None and stop.is_set()):
+                now = self.clock.now()
+                if until is not None and now >= until:
+                    break
+                try:
+                    self.store.ensure_schedule(now=now)
+                    free = self.config.concurrency - len(self._inflight)
+                    claimed = self.store.claim_due(
+                        now=now, limit=free, lease=self.config.lease, worker=self.worker
+                    )
+                    for run in claimed:
+                        self._spawn(run)
+                    due = self.store.next_due()
+                except StorageError as exc:
+                    self.report.db_failures += 1
+                    log.error(
+                        "database unavailable, retrying",
+                        error=exc.one_line(),
+                        retry_in_s=self.config.db_retry_seconds,
+                    )
+                    await self._wait(self.config.db_retry_seconds)
+                    continue
+                if claimed and len(self._inflight) < self.config.concurrency:
+                    await pacing.sleep(0)
+                    continue  # more may be due right now
+                wait = self.config.poll_seconds
+                if due is not None:
+                    wait = min(wait, max(0.0, (due - self.clock.now()).total_seconds()))
+                if until is not None:
+                    wait = min(wait, max(0.0, (until - self.clock.now()).total_seconds()))
+                await self._wait(max(wait, 0.001))
+        finally:
+            if self._inflight:
+                await asyncio.gather(*self._inflight, return_exceptions=True)
+        return self.report
