@@ -276,8 +276,8 @@ def served() -> Any:
 
 async def test_delay_beyond_client_timeout_is_a_timeout(served: tuple[str, Any]) -> None:
     url, _ = served
-    async with httpx.AsyncClient(base_url=url, timeout=0.3) as http:
-        await http.post("/_sandbox/fail", json={"status": 503, "count": 1, "delay": 3})
+    async with httpx.AsyncClient(base_url=url, timeout=0.2) as http:
+        await http.post("/_sandbox/fail", json={"status": 503, "count": 1, "delay": 1})
         with pytest.raises(httpx.ReadTimeout):
             await deliver(http, "t1")
 
