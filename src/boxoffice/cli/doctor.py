@@ -14,7 +14,6 @@ import os
 import shutil
 import sys
 import uuid
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -160,23 +159,17 @@ def check_cdp(cdp_url: str) -> Check:
     return Check("browser CDP", True, f"{safe_url(base)} answers ({browser})")
 
 
-def _apprise_valid(url: str) -> bool:
-    with warnings.catch_warnings():  # apprise's plugins import deprecated stdlib modules
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import apprise
-
-        return bool(apprise.Apprise().add(url))
-
-
 def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:
     """Validate each configured channel; with ``send_test``, send it a test message."""
+    from boxoffice.core.notify import redact_url
+
     channels: list[tuple[str, str, Any]] = []
     for url in settings.notify.apprise:
-        channels.append(("apprise", safe_url(url), url))
+        channels.append(("apprise", redact_url(url), url))
     for number in settings.notify.imessage:
         channels.append(("imessage", number, number))
     for url in settings.notify.webhook:
-        channels.append(("webhook", safe_url(url), url))
+        channels.append(("webhook", redact_url(url), url))
     if not channels:
         return [Check("notify", True, "no channel configured (settings [notify])")]
     checks: list[Check] = []
@@ -193,9 +186,16 @@ def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:
 
 
 def _validate_channel(kind: str, target: str) -> str | None:
+    from boxoffice.core import notify
+
     if kind == "apprise":
-        return None if _apprise_valid(target) else "not a URL Apprise understands"
+        try:
+            notify.AppriseChannel(target)  # parses the URL (and registers its secrets)
+        except BoxofficeError as exc:
+            return _one_line(exc.one_line())
+        return None
     if kind == "webhook":
+        notify.WebhookChannel(target)  # registers the URL's secrets for redaction
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return "not an http(s) URL"

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from typer.testing import CliRunner
 
 from boxoffice.cli import doctor as doc
@@ -15,6 +19,7 @@ from boxoffice.cli.doctor import Check, check_config, check_database, check_dir,
 from boxoffice.cli.main import app
 from boxoffice.core import state
 from boxoffice.errors import ConfigurationError
+from boxoffice.sandbox.server import SandboxServer
 from boxoffice.settings import NotifySettings, Settings
 
 
@@ -91,13 +96,16 @@ def test_channels_are_validated_without_sending(monkeypatch: pytest.MonkeyPatch)
     )
     checks = check_notify(_settings(notify=notify), send_test=False)
     assert [(c.name, c.ok) for c in checks] == [
-        ("notify apprise json://127.0.0.1:9/hook", True),
-        ("notify apprise definitely-not-a-url", False),
+        ("notify apprise json://127.0.0.1:9/…", True),
+        ("notify apprise <url>", False),
         ("notify imessage +441234567890", False),
-        ("notify webhook https://hooks.example/x?…", True),
-        ("notify webhook mailto:x@example.com", False),
+        ("notify webhook https://hooks.example/…", True),
+        ("notify webhook <url>", False),
     ]
+    assert "Apprise did not understand" in checks[1].detail
     assert "macOS" in checks[2].detail
+    assert "http(s)" in checks[4].detail
+    assert "token=abc" not in " ".join(c.name + c.detail for c in checks)
     assert all(not c.required for c in checks)
 
 
@@ -147,3 +155,29 @@ def test_table_output_and_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = runner.invoke(app, ["doctor", "--json"])
     assert result.exit_code == 1
     assert '"state dir"' in result.output
+
+
+def _receiver(status: int, seen: list[dict[str, object]]) -> Starlette:
+    async def hook(request: Request) -> JSONResponse:
+        seen.append(await request.json())
+        return JSONResponse({"ok": status < 300}, status_code=status)
+
+    return Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+
+
+def test_send_test_really_sends_to_each_channel() -> None:
+    good: list[dict[str, object]] = []
+    bad: list[dict[str, object]] = []
+    with SandboxServer({"good": _receiver(200, good), "bad": _receiver(500, bad)}) as urls:
+        notify = NotifySettings(webhook=[urls["good"] + "/hook", urls["bad"] + "/hook"])
+        validated = check_notify(_settings(notify=notify), send_test=False)
+        assert good == []  # validating sends nothing
+        assert bad == []
+        assert all(c.ok for c in validated)
+        sent = check_notify(_settings(notify=notify), send_test=True)
+    assert [c.ok for c in sent] == [True, False]
+    assert "HTTP 200" in sent[0].detail
+    assert "HTTP 500" in sent[1].detail
+    assert len(good) == 1
+    assert good[0]["title"] == "boxoffice doctor"
+    assert len(bad) == 1
