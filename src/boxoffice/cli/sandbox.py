@@ -16,7 +16,6 @@ from boxoffice.core.logging import get_logger
 from boxoffice.core.state import write_private
 from boxoffice.errors import ConfigurationError
 from boxoffice.sandbox import registry
-from boxoffice.sandbox.server import SandboxServer
 
 log = get_logger(__name__)
 
@@ -102,6 +101,8 @@ def serve(
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
+
+    from boxoffice.sandbox.server import SandboxServer  # hypercorn: load only when serving
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     server = SandboxServer(apps, ports=pinned, tls=tls)
