@@ -7,10 +7,9 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from boxoffice.errors import ConfigurationError, StorageError
 from boxoffice.jobs.track.store import BucketStats, SectionStats, Store, StoredEvent
@@ -86,7 +85,7 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def local(moment: datetime | None, tz: ZoneInfo | None) -> str:
+def local(moment: datetime | None, tz: tzinfo | None) -> str:
     """A time as the user reads it (their zone, minutes)."""
     if moment is None:
         return "—"

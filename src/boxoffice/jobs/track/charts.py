@@ -9,15 +9,15 @@ from __future__ import annotations
 import html
 import importlib
 import io
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from boxoffice.errors import ConfigurationError, StorageError
 from boxoffice.jobs.track.analytics import History, local
 
 
-def _figure(history: History, tz: ZoneInfo | None) -> object:
+def _figure(history: History, tz: tzinfo | None) -> object:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -76,7 +76,7 @@ def _figure(history: History, tz: ZoneInfo | None) -> object:
     return fig
 
 
-def plot(history: History, path: Path, *, tz: ZoneInfo | None = None) -> Path:
+def plot(history: History, path: Path, *, tz: tzinfo | None = None) -> Path:
     """Write the chart to ``path``: ``.png`` or ``.html`` (self-contained, inline SVG)."""
     suffix = path.suffix.lower()
     if suffix not in (".png", ".html", ".htm"):
@@ -101,7 +101,7 @@ def plot(history: History, path: Path, *, tz: ZoneInfo | None = None) -> Path:
     return path
 
 
-def _page(history: History, svg: str, tz: ZoneInfo | None) -> str:
+def _page(history: History, svg: str, tz: tzinfo | None) -> str:
     svg = svg[svg.find("<svg") :]
     title = html.escape(f"{history.event.name} — price history")
     rows = "\n".join(

@@ -1,0 +1,245 @@
+"""SQLite store: events, snapshots, analytics (correct medians), schedule claims, WAL."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from boxoffice.errors import NotFoundError
+from boxoffice.jobs.track.store import open_store
+from boxoffice.jobs.track.store.base import parse_bucket
+from boxoffice.jobs.track.store.sqlite import SqliteStore
+from boxoffice.platforms.listings.models import Listing, StatsSnapshot
+from boxoffice.platforms.sheets.rows import EventRow
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def ev(vid: str, name: str = "Show", tracked: bool = True) -> EventRow:
+    return EventRow(vid, name, "Venue", "City", "UK", T0 + timedelta(days=90), tracked)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    s = open_store(tmp_path / "t.sqlite3")
+    assert isinstance(s, SqliteStore)
+    return s
+
+
+def test_schema_and_wal(store: SqliteStore) -> None:
+    assert store.schema_version() == 1
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # timestamps are stored as ISO-8601 UTC text
+    store.upsert_events([ev("1")], now=T0)
+    stored = store.conn.execute("SELECT created_at, event_date FROM events").fetchone()
+    assert stored[0] == "2026-03-01T00:00:00.000000Z"
+    assert stored[1].endswith("Z")
+
+
+def test_upsert_inserts_updates_and_finds(store: SqliteStore) -> None:
+    first = store.upsert_events([ev("1"), ev("2")], now=T0)
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    again = store.upsert_events([ev("1", name="Renamed"), ev("2")], now=T0 + timedelta(hours=1))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 1, 1)
+    found = store.find_event("1")
+    assert found.name == "Renamed"
+    assert store.find_event(str(found.event_id)).viagogo_id in {"1", "2"}
+    with pytest.raises(NotFoundError) as info:
+        store.find_event("nope")
+    assert "show-events" in info.value.one_line()
+
+
+def test_snapshot_duplicates_ignored_and_latest_listing_view(store: SqliteStore) -> None:
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    items = [Listing(f"L{i}", "A", "1", 2, 10.0 * (i + 1), "EUR") for i in range(5)]
+    assert store.insert_listings(eid, items, captured_at=T0, provider="proxy") == 5
+    assert store.insert_listings(eid, items, captured_at=T0, provider="proxy") == 0
+    later = [Listing("L9", "B", "2", 1, 5.0, "EUR")]
+    store.insert_listings(eid, later, captured_at=T0 + timedelta(hours=12), provider="proxy")
+    latest = store.listings(eid)
+    assert [r.listing_id for r in latest] == ["L9"]
+    assert store.count_listings(eid) == 6
+    assert store.find_event("1").last_listings_fetch == T0 + timedelta(hours=12)
+
+
+def test_price_history_medians_match_statistics_median(store: SqliteStore) -> None:
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    rng = random.Random(3)
+    expected: dict[datetime, list[float]] = {}
+    for snap in range(9):  # every 8 h → 3 per day, odd and even bucket sizes
+        moment = T0 + timedelta(hours=8 * snap, minutes=5)
+        n = rng.randint(3, 12)
+        prices = [round(rng.uniform(20, 300), 2) for _ in range(n)]
+        items = [
+            Listing(f"{snap}-{i}", "S", None, 1 + i % 3, p, "EUR") for i, p in enumerate(prices)
+        ]
+        store.insert_listings(eid, items, captured_at=moment, provider="proxy")
+        day = moment.replace(hour=0, minute=0)
+        expected.setdefault(day, []).extend(prices)
+    rows = store.price_history(eid, since=T0 - timedelta(days=1), bucket=parse_bucket("1 day"))
+    assert [r.bucket for r in rows] == sorted(expected)
+    for row in rows:
+        prices = expected[row.bucket]  # type: ignore[index]
+        assert row.count == len(prices)
+        assert row.min == min(prices)
+        assert row.max == max(prices)
+        assert row.median == pytest.approx(statistics.median(prices))
+        assert row.avg == pytest.approx(statistics.fmean(prices))
+
+
+def test_price_history_window_and_many_buckets_path_agree(store: SqliteStore) -> None:
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    for k in range(40):
+        items = [
+            Listing(f"{k}-{i}", "S", None, 1, float(10 + k + i), "EUR") for i in range(k % 4 + 1)
+        ]
+        store.insert_listings(eid, items, captured_at=T0 + timedelta(minutes=30 * k), provider="p")
+    width = parse_bucket("1 hour")
+    direct = store.price_history(eid, since=T0 + timedelta(hours=3), bucket=width)
+    window = store._price_history_window(eid, since=T0 + timedelta(hours=3), bucket=width)
+    assert direct == window
+    assert direct[0].bucket == T0 + timedelta(hours=3)
+
+
+def test_section_prices(store: SqliteStore) -> None:
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    items = [
+        Listing("a", "Floor", None, 2, 100.0, "EUR"),
+        Listing("b", "Floor", None, 1, 200.0, "EUR"),
+        Listing("c", "Floor", None, 1, 400.0, "EUR"),
+        Listing("d", "Upper", None, 4, 50.0, "EUR"),
+        Listing("e", "Upper", None, 1, 70.0, "EUR"),
+    ]
+    store.insert_listings(eid, items, captured_at=T0, provider="proxy")
+    rows = {r.section: r for r in store.section_prices(eid, since=T0 - timedelta(days=1))}
+    assert rows["Floor"].median == 200.0
+    assert rows["Floor"].quantity == 4
+    assert rows["Upper"].median == 60.0
+    assert list(rows) == ["Upper", "Floor"]
+
+
+def test_stats_snapshots(store: SqliteStore) -> None:
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    store.insert_stats(eid, StatsSnapshot(10, 20, 18, 40, 7), captured_at=T0, provider="seatgeek")
+    ((moment, snap),) = store.stats_history(eid, since=T0 - timedelta(days=1))
+    assert moment == T0
+    assert snap.median == 18
+    assert snap.listing_count == 7
+
+
+def test_untrack_and_delete(store: SqliteStore) -> None:
+    store.upsert_events([ev("1"), ev("2")], now=T0)
+    one, two = store.find_event("1").event_id, store.find_event("2").event_id
+    store.insert_listings(
+        two, [Listing("x", "A", None, 1, 1.0, "EUR")], captured_at=T0, provider="p"
+    )
+    assert store.mark_untracked([one], now=T0) == 1
+    assert [e.viagogo_id for e in store.events(tracked_only=True)] == ["2"]
+    assert store.delete_events([two]) == (1, 1)
+    assert store.count_listings() == 0
+    # re-importing a tracked event tracks it again
+    assert store.upsert_events([ev("1")], now=T0).updated == 1
+    assert store.find_event("1").is_tracked
+
+
+def test_claims_are_exclusive_until_completed(store: SqliteStore) -> None:
+    store.upsert_events([ev("1"), ev("2"), ev("3")], now=T0)
+    assert store.ensure_schedule(now=T0) == 3
+    assert store.ensure_schedule(now=T0) == 0
+    lease = timedelta(minutes=10)
+    first = store.claim_due(now=T0, limit=2, lease=lease, worker="a")
+    second = store.claim_due(now=T0, limit=5, lease=lease, worker="b")
+    assert len(first) == 2
+    assert len(second) == 1
+    assert {r.event_id for r in first}.isdisjoint({r.event_id for r in second})
+    assert store.claim_due(now=T0, limit=5, lease=lease, worker="c") == []
+    run = first[0]
+    store.complete_run(
+        run,
+        finished_at=T0,
+        next_run_at=T0 + timedelta(hours=12),
+        status="ok",
+        listings=3,
+        duration_s=0.1,
+        worker="a",
+    )
+    # an expired lease makes the run claimable again (its scheduler died)
+    again = store.claim_due(now=T0 + timedelta(minutes=11), limit=5, lease=lease, worker="c")
+    assert run.event_id not in {r.event_id for r in again}
+    assert len(again) == 2
+    assert store.run_counts() == {run.event_id: 1}
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+    from boxoffice.jobs.track.store import open_store
+    from boxoffice.platforms.listings.models import Listing
+    store = open_store(Path(sys.argv[1]))
+    eid = store.find_event("1").event_id
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    for k in range(int(sys.argv[2])):
+        items = [Listing(f"{k}-{i}", "S", None, 1, float(i), "EUR") for i in range(200)]
+        store.insert_listings(eid, items, captured_at=t0 + timedelta(minutes=k), provider="p")
+    print("writer done")
+    """
+)
+READER = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+    from boxoffice.jobs.track.store import open_store
+    store = open_store(Path(sys.argv[1]))
+    eid = store.find_event("1").event_id
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    seen = 0
+    for _ in range(int(sys.argv[2])):
+        rows = store.price_history(eid, since=t0, bucket=timedelta(hours=1))
+        seen = max(seen, sum(r.count for r in rows))
+        store.section_prices(eid, since=t0)
+    print("reader done", seen)
+    """
+)
+
+
+def test_writer_and_reader_processes_at_once_never_see_locked(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    s = open_store(path)
+    s.upsert_events([ev("1")], now=T0)
+    s.close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), "40"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(path), "40"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    w_out, w_err = writer.communicate(timeout=120)
+    r_out, r_err = reader.communicate(timeout=120)
+    assert writer.returncode == 0, w_err
+    assert reader.returncode == 0, r_err
+    assert "locked" not in w_err + r_err
+    assert "writer done" in w_out
+    assert "reader done" in r_out
+    final = open_store(path)
+    assert final.count_listings() == 40 * 200
