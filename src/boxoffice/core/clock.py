@@ -247,6 +247,12 @@ async def estimate_offset(
 
     # Phase 3: fine scans across the predicted next ticks.
     remaining = passes
+    # Probes overlap during a fine scan: open those connections now, not during the scan.
+    if budget > 4 * MAX_PARALLEL:
+        probes.extend(
+            await asyncio.gather(*(_probe(client, method, url, clock) for _ in range(MAX_PARALLEL)))
+        )
+        budget -= MAX_PARALLEL
     while remaining > 0 and budget >= 2:
         estimate = combine(probes)
         low = estimate.offset - estimate.uncertainty
@@ -262,16 +268,10 @@ async def estimate_offset(
         if end + fastest > deadline:
             break
         share = budget // remaining
-        step = max(MIN_SPACING, min(spacing, (end - begin) / max(1, share - 1)))
-        # Probes overlap when step < RTT: open those connections now, not during the scan.
-        if step < fastest and share > 2 * MAX_PARALLEL:
-            probes.extend(
-                await asyncio.gather(
-                    *(_probe(client, method, url, clock) for _ in range(MAX_PARALLEL))
-                )
-            )
-            budget -= MAX_PARALLEL
-            share -= MAX_PARALLEL
+        # As coarse as needed to cover the bracket with this pass's share of the budget; else
+        # ``spacing``, or finer when the RTT lets MAX_PARALLEL probes overlap more densely.
+        needed = (end - begin) / max(1, share - 1)
+        step = max(MIN_SPACING, needed, min(spacing, fastest / MAX_PARALLEL))
         count = min(share, math.floor((end - begin) / step) + 1)
         fine = await _fine_scan(client, method, url, clock, wait, begin, step, count, tick)
         probes.extend(fine)
