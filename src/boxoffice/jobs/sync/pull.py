@@ -8,9 +8,11 @@ Files hold personal data (names, emails): they are created with mode 0600.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,8 @@ from boxoffice.jobs.sync.files import (
 )
 from boxoffice.platforms.vivenu.tickets import PullReport, TicketsClient
 
+WRITERS = 8  # per-ticket files are written by a few threads: file creation is latency-bound
+
 
 @dataclass
 class PullResult:
@@ -37,6 +41,16 @@ class PullResult:
     by_status: dict[str, int] = field(default_factory=dict)
     by_type: dict[str, int] = field(default_factory=dict)
     report: PullReport = field(default_factory=PullReport)
+
+
+async def _settle(futures: list[asyncio.Future[None]]) -> None:
+    if futures:
+        await asyncio.gather(*futures)
+
+
+def _write_files(batch: list[tuple[Path, bytes]]) -> None:
+    for path, data in batch:
+        write_private_fast(path, data)
 
 
 def event_dir(out_dir: Path, event: str) -> Path:
@@ -66,21 +80,40 @@ async def run_pull(
     by_type: Counter[str] = Counter()
     pulled = 0
     started = datetime.now(UTC)
+    loop = asyncio.get_running_loop()
+    in_flight: list[asyncio.Future[None]] = []
     try:
-        with JsonArrayWriter(directory / "all_tickets.json") as writer:
-            async for page in client.pages(event, top=top, status=status):
-                for ticket in page.rows:
-                    writer.write_raw(json.dumps(ticket, ensure_ascii=False).encode())
-                    if individual:
-                        write_private_fast(
-                            single / ticket_file_name(ticket),
-                            json.dumps(ticket, ensure_ascii=False, indent=2).encode(),
-                        )
-                    by_status[str(ticket.get("status") or "UNKNOWN")] += 1
-                    by_type[str(ticket.get("ticketName") or ticket.get("ticketTypeId") or "?")] += 1
-                pulled += len(page.rows)
-                if on_page:
-                    on_page(pulled, page.total)
+        with (
+            ThreadPoolExecutor(WRITERS, thread_name_prefix="sync-pull") as pool,
+            JsonArrayWriter(directory / "all_tickets.json") as writer,
+        ):
+            try:
+                async for page in client.pages(event, top=top, status=status):
+                    batch: list[tuple[Path, bytes]] = []
+                    for ticket in page.rows:
+                        writer.write_raw(json.dumps(ticket, ensure_ascii=False).encode())
+                        if individual:
+                            batch.append(
+                                (
+                                    single / ticket_file_name(ticket),
+                                    json.dumps(ticket, ensure_ascii=False, indent=2).encode(),
+                                )
+                            )
+                        by_status[str(ticket.get("status") or "UNKNOWN")] += 1
+                        by_type[
+                            str(ticket.get("ticketName") or ticket.get("ticketTypeId") or "?")
+                        ] += 1
+                    # at most one page of files is being written while the next one is fetched
+                    await _settle(in_flight)
+                    in_flight = [
+                        loop.run_in_executor(pool, _write_files, batch[i::WRITERS])
+                        for i in range(min(WRITERS, len(batch)))
+                    ]
+                    pulled += len(page.rows)
+                    if on_page:
+                        on_page(pulled, page.total)
+            finally:
+                await _settle(in_flight)
     except OSError as exc:
         raise map_exception(exc, context=f"writing {directory}") from exc
     report = client.report
