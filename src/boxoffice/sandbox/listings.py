@@ -119,11 +119,11 @@ class ListingsSimulator:
     def proxy_answer(self, viagogo_id: str) -> dict[str, Any]:
         """The proxy contract's answer for one event."""
         listings = self.step(viagogo_id)
-        for _ in range(min(self.malformed_next, 3)):
+        prices = [item["sellerAllInPrice"]["amt"] for item in listings]
+        if self.malformed_next > 0:
+            self.malformed_next -= 1
             listings.append({"listingId": None, "sellerAllInPrice": "n/a"})
-        self.malformed_next = max(0, self.malformed_next - 1)
-        prices = [item["sellerAllInPrice"]["amt"] for item in listings[: len(listings)]]
-        prices = [p for p in prices if isinstance(p, float)]
+            listings.append({"listingId": "broken", "availableTickets": 1})
         row = next((e for e in self.events_rows if e["viagogoID"] == viagogo_id), None)
         return {
             "event_id": viagogo_id,
