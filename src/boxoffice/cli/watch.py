@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from boxoffice.cli.context import get_ctx
-from boxoffice.core import browser, notify
+from boxoffice.core import notify
 from boxoffice.core.http import CookieJar, HttpOptions
 from boxoffice.errors import BoxofficeError, BrowserError, ConfigurationError, NotFoundError
 from boxoffice.jobs.watch.report import ConsoleReporter
@@ -275,6 +275,10 @@ def handoff(
     headless: Annotated[
         bool, typer.Option("--headless", help="no window; print the page title and close")
     ] = False,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(help="the server uses this private CA (self-signed): accept its certificate"),
+    ] = None,
 ) -> None:
     """Reopen a saved session in a browser (cookies injected, including __Host- ones).
 
@@ -288,6 +292,8 @@ def handoff(
             f"cookie file {cookies} does not exist",
             hint="use the path printed by `boxoffice watch run` (cookies_YYYYMMDD_HHMMSS.txt)",
         )
+    from boxoffice.core import browser  # Playwright loads only when a browser is wanted
+
     jar = CookieJar.load(cookies)
     records = jar.items()
     console = app_ctx.console
@@ -303,6 +309,7 @@ def handoff(
                 cdp_url=settings.browser.cdp_url,
                 headless=headless,
                 keep_open=not headless,
+                ignore_https_errors=ca_file is not None,
             )
         )
     except BrowserError:

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from boxoffice.core import browser, notify
+from boxoffice.core import notify
 from boxoffice.core.http import CookieJar
 from boxoffice.errors import BoxofficeError
 from boxoffice.jobs.watch.report import Reporter
@@ -103,6 +103,8 @@ async def _handoff(
     if options.mode == "none":
         delivery.handoff = "skipped (headless)"
         return
+    from boxoffice.core import browser  # Playwright loads only when a browser is wanted
+
     try:
         result = await browser.handoff(
             jar.items(),
