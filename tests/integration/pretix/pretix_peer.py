@@ -407,12 +407,12 @@ class PretixPeer:
         return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
-        """Stop gunicorn (TERM, then KILL after 10 s)."""
+        """Stop gunicorn (INT = quick shutdown, then KILL after 10 s)."""
         proc = self.process
         if proc is None or proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, signal.SIGINT)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
