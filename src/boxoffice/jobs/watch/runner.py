@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from boxoffice.core import notify
-from boxoffice.core.http import CookieJar, HttpOptions, create_client
+from boxoffice.core.http import CookieJar, HttpOptions, MetricsRecorder, create_client
 from boxoffice.errors import BoxofficeError
 from boxoffice.jobs.watch.archive import PageArchiver
 from boxoffice.jobs.watch.report import Reporter
@@ -72,8 +72,9 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
     jar = CookieJar()
     archiver = PageArchiver(options.save_dir, options.secrets, limit=options.max_archived_pages)
     rng = random.Random(options.seed) if options.seed is not None else None
+    metrics = MetricsRecorder(maxlen=64)  # a long watch must not grow: keep only recent ones
     async with create_client(
-        options=options.http, transport=options.transport, cookies=jar
+        options=options.http, transport=options.transport, cookies=jar, metrics=metrics
     ) as http:
         watcher = Watcher(
             spec,

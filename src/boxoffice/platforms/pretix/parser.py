@@ -82,11 +82,19 @@ def _normalize_number(text: str) -> str:
     return digits
 
 
+_SIMPLE_PRICE = re.compile(r"([€£$])\s?(\d+(?:\.\d\d)?)")
+
+
 def parse_price(text: str) -> tuple[str, str | None]:
     """``"€1,234.50"`` → ``("1234.50", "EUR")``; ``"95,00 €"`` → ``("95.00", "EUR")``.
 
     Returns ``("", None)`` when the text holds no number.
     """
+    if "<" in text or "&" in text:
+        text = _clean(text)
+    simple = _SIMPLE_PRICE.fullmatch(text)
+    if simple is not None:  # pretix's usual English rendering, "€95.00"
+        return simple.group(2), _CURRENCY_SYMBOLS[simple.group(1)]
     match = _PRICE_TEXT.search(text)
     if match is None:
         return "", None
@@ -110,39 +118,78 @@ def _empty_or_other(html: str) -> MarketplacePage:
     return MarketplacePage("unknown", (), "none", "no listings, no empty marker")
 
 
+def _origin(page_url: str) -> str:
+    if not page_url.startswith(("http://", "https://")):
+        return ""
+    slash = page_url.find("/", page_url.find("//") + 2)
+    return page_url if slash == -1 else page_url[:slash]
+
+
+def _absolute(page_url: str, origin: str, action: str) -> str:
+    if not page_url:
+        return action
+    if origin and action.startswith("/") and not action.startswith("//"):
+        return origin + action  # the usual case, without urljoin's cost
+    return urljoin(page_url, action)
+
+
+_H3 = '<h3 class="panel-title">'
+_H2 = '<h2 class="text-primary">'
+_CSRF_NAME = 'name="csrfmiddlewaretoken"'
+
+
 def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...] | None:
     """The fast path: listings from ``panel panel-default`` blocks, or None if incomplete.
 
-    None means "this page is not shaped as expected" (a panel with a buy form but no title,
-    price or token): the caller then falls back to the DOM parser.
+    Only ``str.find`` over the panel blocks (no regex engine on the hot path). None means
+    "this page is not shaped as expected" (a panel with a buy form but no title, price or
+    token): the caller then falls back to the DOM parser.
     """
+    find, rfind = html.find, html.rfind
+    origin = _origin(page_url)
     found: list[Listing] = []
-    find = html.find
     start = find(PANEL_ANCHOR)
     while start != -1:
         nxt = find(PANEL_ANCHOR, start + 19)
         end = nxt if nxt != -1 else len(html)
-        form = _BUY_FORM.search(html, start, end)
-        if form is not None and _looks_post(form.group(0)):
-            title = _TITLE.search(html, start, form.start())
-            price = _PRICE.search(html, start, form.start())
-            csrf = _CSRF_INPUT.search(html, form.end(), end)
-            if title is None or price is None or csrf is None:
-                return None
-            value = _VALUE.search(csrf.group(0))
-            if value is None:
-                return None
-            amount, currency = parse_price(_clean(price.group(1)))
-            action = htmllib.unescape(form.group(1)) if "&" in form.group(1) else form.group(1)
-            found.append(
-                Listing(
-                    ticket_type=_clean(title.group(1)),
-                    price=amount,
-                    currency=currency,
-                    buy_url=urljoin(page_url, action) if page_url else action,
-                    csrf_token=value.group(1),
-                )
+        buy = find(BUY_MARKER, start, end)
+        if buy == -1:
+            start = nxt
+            continue
+        form_at = rfind("<form", start, buy)
+        tag_end = find(">", buy, end)
+        if form_at == -1 or tag_end == -1:
+            return None
+        tag = html[form_at:tag_end]
+        if 'method="post"' not in tag and _METHOD_POST.search(tag) is None:
+            start = nxt  # a GET form or a link: not a buy form
+            continue
+        quote_at = rfind('"', form_at, buy)
+        quote_end = find('"', buy, tag_end)
+        title_at = find(_H3, start, form_at)
+        title_end = find("</h3>", title_at, form_at)
+        price_at = find(_H2, start, form_at)
+        price_end = find("</h2>", price_at, form_at)
+        csrf = find(_CSRF_NAME, tag_end, end)
+        if -1 in (quote_at, quote_end, title_at, title_end, price_at, price_end, csrf):
+            return None
+        input_at = rfind("<", tag_end, csrf)
+        input_end = find(">", csrf, end)
+        value = _VALUE.search(html, input_at, input_end) if input_end != -1 else None
+        if input_at == -1 or value is None:
+            return None
+        action = html[quote_at + 1 : quote_end]
+        price_text = html[price_at + len(_H2) : price_end].strip()
+        amount, currency = parse_price(price_text)
+        found.append(
+            Listing(
+                ticket_type=_clean(html[title_at + len(_H3) : title_end]),
+                price=amount,
+                currency=currency,
+                buy_url=_absolute(page_url, origin, htmllib.unescape(action)),
+                csrf_token=value.group(1),
             )
+        )
         start = nxt
     return tuple(found)
 
