@@ -45,9 +45,11 @@ def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return values
 
 
-def book(servers: dict[str, Any], dialect: str, *args: str) -> Any:
+def book(servers: dict[str, Any], dialect: str) -> Any:
+    """A fresh simulator; PHP-like like the real servers (one session's requests in order)."""
     app, url = servers[dialect]
     app.reset()
+    app.world.php_mode = True
     return app, url
 
 
@@ -152,11 +154,11 @@ def test_dry_run_creates_nothing(servers: dict[str, Any], env: dict[str, str]) -
 
 
 def test_at_fires_on_the_servers_clock(servers: dict[str, Any], env: dict[str, str]) -> None:
-    """Server 2.5 s ahead; T0 4 s ahead on the server: nothing is created before the server's
+    """Server 2.5 s ahead; T0 6 s ahead on the server: nothing is created before the server's
     T0, the window rule accepts the attempt, and no new connection is opened after T0."""
     app, url = book(servers, "booked3")
     app.world.clock_offset = 2.5
-    t0 = app.world.now() + 4.0
+    t0 = app.world.now() + 6.0
     app.world.max_notice = SLOT_START - t0
     at = datetime.fromtimestamp(t0, UTC).isoformat()
     result = invoke(

@@ -12,7 +12,7 @@ Timeline with a window instant T0 (server clock):
    once; if several attempts won (a server without locking), keep the most preferred and
    cancel the others.
 
-Without T0 the attempts fire right after step 1.
+Without T0 the attempts fire right after step 1 (and the connections are warmed first).
 """
 
 from __future__ import annotations
@@ -173,11 +173,14 @@ async def _burst(
     clock: Callable[[], float],
 ) -> list[Attempt]:
     """Fire ``order`` ((rank, resource) best first) with at most ``concurrency`` in flight."""
-    gate = asyncio.Semaphore(plan.concurrency)
+    lanes: asyncio.Queue[int] = asyncio.Queue()
+    for lane in range(min(plan.concurrency, len(order))):
+        lanes.put_nowait(lane)
     won = asyncio.Event()
 
     async def one(rank: int, resource: int) -> Attempt:
-        async with gate:
+        lane = await lanes.get()
+        try:
             if won.is_set():
                 return Attempt(resource, rank, SKIPPED, "not sent: a preferred one won", 0.0)
             if plan.dry_run:
@@ -185,7 +188,7 @@ async def _burst(
             sent_at = clock()
             began = time.perf_counter()
             try:
-                result = await client.create(_request(plan, resource, owner))
+                result = await client.create(_request(plan, resource, owner), lane=lane)
             except BoxofficeError as exc:
                 result = CreateResult(Outcome.ERROR, exc.one_line())
             latency = (time.perf_counter() - began) * 1000
@@ -200,8 +203,10 @@ async def _burst(
                 reference=result.reference,
                 sent_at=sent_at,
             )
+        finally:
+            lanes.put_nowait(lane)
 
-    # Tasks start in creation order and the semaphore is FIFO: dispatch follows preference.
+    # Tasks start in creation order and the lane queue is FIFO: dispatch follows preference.
     tasks = [asyncio.create_task(one(rank, resource)) for rank, resource in order]
     return list(await asyncio.gather(*tasks))
 
@@ -253,12 +258,16 @@ async def run_race(
         width = min(plan.concurrency, len(report.candidates))
         if clock() < fire - plan.warm_ahead:
             await core_clock.wait_until(fire - plan.warm_ahead, clock=clock)
-        await client.warm(width)
-        say(f"{width} connection(s) warm; firing at T0 = {plan.at}")
+        if clock() < fire:  # past T0 already (a late start): fire at once, cold
+            await client.warm(width)
+            say(f"{width} connection(s) warm; firing at T0 = {plan.at}")
+        else:
+            say("T0 has passed already: firing at once")
         lateness = await core_clock.wait_until(fire, clock=clock)
         report.fired_at = fire
         report.fire_lateness_ms = lateness * 1000
     else:
+        await client.warm(min(plan.concurrency, len(report.candidates)))
         report.fired_at = clock()
 
     began = time.perf_counter()

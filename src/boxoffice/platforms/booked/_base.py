@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import dataclasses
 import time
 from typing import Any
 
@@ -43,14 +44,36 @@ class BaseClient:
         self.tz = zone(timezone)
         self.session: BookedSession | None = None
         self.owner_id = owner_id
-        options = core_http.HttpOptions(verify=verify, max_connections=max_connections)
-        self.http: httpx.AsyncClient = core_http.create_client(
-            options=options,
+        self._options = core_http.HttpOptions(verify=verify, max_connections=max_connections)
+        self._transport = transport
+        self._headers = {"Accept-Language": accept_language(language)}
+        self.http: core_http.BoxofficeClient = core_http.create_client(
+            options=self._options,
             transport=transport,
-            headers={"Accept-Language": accept_language(language)},
+            headers=self._headers,
             follow_redirects=False,
         )
         self.http.cookies.set("language", language, domain=self._host)
+        self.lanes: list[core_http.BoxofficeClient] = []
+
+    def open_lanes(self, count: int) -> None:
+        """Burst lanes: one single-connection client per attempt in flight.
+
+        They share the main client's cookie jar. One pool per connection keeps each request's
+        path through the connection pool short (httpcore scans every pooled connection on
+        each request), which matters when 32 requests leave at the same instant.
+        """
+        single = dataclasses.replace(self._options, max_connections=1)
+        while len(self.lanes) < count:
+            self.lanes.append(
+                core_http.create_client(
+                    options=single,
+                    transport=self._transport,
+                    cookies=self.http.cookie_jar,
+                    headers=self._headers,
+                    follow_redirects=False,
+                )
+            )
 
     @property
     def _host(self) -> str:
@@ -60,10 +83,14 @@ class BaseClient:
         """Absolute URL of ``path`` under the base URL."""
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    async def send(self, method: str, path: str, *, what: str, **kw: Any) -> httpx.Response:
-        """Send one request; transport failures become boxoffice errors naming ``what``."""
+    async def send(
+        self, method: str, path: str, *, what: str, lane: int | None = None, **kw: Any
+    ) -> httpx.Response:
+        """Send one request (on burst lane ``lane`` if open); transport failures become
+        boxoffice errors naming ``what``."""
+        http = self.lanes[lane % len(self.lanes)] if lane is not None and self.lanes else self.http
         try:
-            return await self.http.request(method, self.url(path), **kw)
+            return await http.request(method, self.url(path), **kw)
         except httpx.HTTPError as exc:
             raise map_exception(exc, context=what) from exc
 
@@ -76,26 +103,19 @@ class BaseClient:
         return response, (time.perf_counter() - began) * 1000
 
     async def warm(self, connections: int) -> None:
-        """Open ``connections`` kept-alive connections before the burst.
+        """Open ``connections`` burst lanes, each with its kept-alive connection, before T0."""
+        self.open_lanes(connections)
 
-        Each warm-up request keeps its response open until all are in, so every one of them
-        must use a connection of its own; they go back to the pool idle, ready for T0.
-        """
-        async with contextlib.AsyncExitStack() as held:
-            for _ in range(max(0, connections)):
-                try:
-                    response = await held.enter_async_context(
-                        self.http.stream("HEAD", self.url(self.probe_path))
-                    )
-                    # Read to the end of the message without closing: the connection stays
-                    # ours until the stack unwinds, then returns to the pool reusable.
-                    stream = response.stream
-                    if isinstance(stream, httpx.AsyncByteStream):
-                        async for _ in stream:
-                            pass
-                except httpx.HTTPError as exc:
-                    raise map_exception(exc, context="warming up connections") from exc
+        async def touch(lane: core_http.BoxofficeClient) -> None:
+            try:
+                await lane.head(self.url(self.probe_path))
+            except httpx.HTTPError as exc:
+                raise map_exception(exc, context="warming up connections") from exc
+
+        await asyncio.gather(*(touch(lane) for lane in self.lanes[:connections]))
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the burst lanes."""
+        for lane in self.lanes:
+            await lane.aclose()
         await self.http.aclose()

@@ -255,7 +255,7 @@ class Booked3Client(BaseClient):
             ) from exc
         return [r for r in pages.reservations(data, self.tz) if r.start < end and r.end > start]
 
-    async def create(self, request: BookingRequest) -> CreateResult:
+    async def create(self, request: BookingRequest, lane: int | None = None) -> CreateResult:
         """One multipart create call; the answer interpreted to an outcome."""
         owner = request.owner_id or (self.session.user_id if self.session else None)
         if not owner:
@@ -276,6 +276,7 @@ class Booked3Client(BaseClient):
             files=parts,
             headers={"X-Csrf-Token": csrf},
             what=f"booking resource {request.resource_id}",
+            lane=lane,
         )
         return interpret_create(response.status_code, response.text, response.headers)
 

@@ -8,6 +8,7 @@ from typing import Literal, Protocol
 
 import httpx
 
+from boxoffice.core.http import BoxofficeClient
 from boxoffice.errors import ConfigurationError
 from boxoffice.platforms.booked.models import (
     BookedSession,
@@ -36,7 +37,7 @@ class BookedClient(Protocol):
     base_url: str
     owner_id: str | None
     session: BookedSession | None
-    http: httpx.AsyncClient
+    http: BoxofficeClient
     probe_path: str
     """A cheap page whose ``Date`` header the clock estimate reads and warm-up requests hit."""
 
@@ -62,8 +63,11 @@ class BookedClient(Protocol):
         """Reservations overlapping [start, end) on the schedule."""
         ...
 
-    async def create(self, request: BookingRequest) -> CreateResult:
-        """One create attempt, interpreted (never raises for a refused booking)."""
+    async def create(self, request: BookingRequest, lane: int | None = None) -> CreateResult:
+        """One create attempt, interpreted (never raises for a refused booking).
+
+        ``lane`` picks a burst lane opened by :meth:`warm` (default: the main client).
+        """
         ...
 
     async def cancel(self, reference: str) -> None:
@@ -77,7 +81,7 @@ class BookedClient(Protocol):
         ...
 
     async def warm(self, connections: int) -> None:
-        """Open up to ``connections`` kept-alive connections with cheap requests."""
+        """Open ``connections`` burst lanes, each with a kept-alive connection."""
         ...
 
     async def aclose(self) -> None:

@@ -223,7 +223,7 @@ class LibreBookingClient(BaseClient):
         )
         return [r for r in found if r.start < end and r.end > start]
 
-    async def create(self, request: BookingRequest) -> CreateResult:
+    async def create(self, request: BookingRequest, lane: int | None = None) -> CreateResult:
         """``POST Reservations/`` with every field."""
         headers = self._auth_headers()
         user = request.owner_id or (self.session.user_id if self.session else None) or ""
@@ -233,6 +233,7 @@ class LibreBookingClient(BaseClient):
             json=reservation_payload(request, user_id=user),
             headers=headers,
             what=f"booking resource {request.resource_id}",
+            lane=lane,
         )
         return interpret_create(response)
 
