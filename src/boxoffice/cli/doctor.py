@@ -48,7 +48,10 @@ class Check:
 
 
 def _one_line(text: str) -> str:
+    """Multi-line messages (one line per bad setting) folded into one: ``head: a; b``."""
     parts = [p.strip() for p in text.strip().splitlines() if p.strip()]
+    if len(parts) > 1 and parts[0].endswith(":"):
+        return redact_text(parts[0] + " " + "; ".join(parts[1:]))
     return redact_text("; ".join(parts))
 
 

@@ -50,7 +50,7 @@ def test_a_config_that_does_not_load_is_one_failed_line(tmp_path: Path) -> None:
     assert check == Check(
         "config",
         False,
-        "invalid settings:; http.connect_timeout: bad (from x.toml); http.http2: bad",
+        "invalid settings: http.connect_timeout: bad (from x.toml); http.http2: bad",
         True,
     )
     assert fallback.http.connect_timeout == 5.0  # defaults for the remaining checks
