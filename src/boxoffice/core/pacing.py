@@ -128,7 +128,8 @@ def backoff_schedule(base: float, factor: float, cap: float, count: int) -> list
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date).
 
-    Returns None when absent or unparseable; never negative.
+    All three HTTP-date formats of RFC 9110 are understood; a date in the past means "now" (0).
+    Returns None when absent or unparseable (including negative numbers); never negative.
     """
     if value is None:
         return None
@@ -140,9 +141,9 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except ValueError:
         pass
     else:
-        if math.isnan(seconds) or math.isinf(seconds):
-            return None
-        return max(0.0, seconds)
+        if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
+            return None  # not a delta-seconds value: let the caller's own backoff decide
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -201,6 +201,8 @@ NOW = datetime(2015, 10, 21, 7, 27, 0, tzinfo=UTC)
         ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),
         ("Wed, 21 Oct 2015 07:00:00 GMT", 0.0),  # in the past: go now, never negative
         ("Wed, 21 Oct 2015 09:28:00 +0200", 60.0),  # offset honoured
+        ("Wednesday, 21-Oct-15 07:28:00 GMT", 60.0),  # obsolete RFC 850 form
+        ("Wed Oct 21 07:28:00 2015", 60.0),  # obsolete asctime form
     ],
 )
 def test_parse_retry_after(header: str, expected: float) -> None:
@@ -208,7 +210,8 @@ def test_parse_retry_after(header: str, expected: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "header", [None, "", "   ", "soon", "NaN", "inf", "1e999", "Wed, 99 Foo 2015", "12 apples"]
+    "header",
+    [None, "", "   ", "soon", "NaN", "inf", "1e999", "-5", "5s", "Wed, 99 Foo 2015", "12 apples"],
 )
 def test_parse_retry_after_garbage_is_none(header: str | None) -> None:
     assert parse_retry_after(header, now=NOW) is None
