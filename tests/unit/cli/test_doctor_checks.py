@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 from pathlib import Path
@@ -181,3 +182,16 @@ def test_send_test_really_sends_to_each_channel() -> None:
     assert len(good) == 1
     assert good[0]["title"] == "boxoffice doctor"
     assert len(bad) == 1
+
+
+def test_a_missing_config_file_is_a_failed_check_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doc, "check_browser", _no_browser)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["--config", str(tmp_path / "nope.toml"), "doctor", "--json"])
+    assert result.exit_code == 1
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert not rows["config"]["ok"]
+    assert "nope.toml does not exist" in rows["config"]["detail"]
+    assert rows["state dir"]["ok"]
