@@ -114,7 +114,14 @@ def check_dir(
 
 
 def check_browser(settings: Settings) -> list[Check]:
-    """Find Chromium/Chrome and launch it headless on a tiny local page."""
+    """Find Chromium/Chrome and launch it headless on a tiny local page; probe a CDP URL."""
+    checks = _check_local_browser(settings)
+    if settings.browser.cdp_url:
+        checks.append(check_cdp(settings.browser.cdp_url))
+    return checks
+
+
+def _check_local_browser(settings: Settings) -> list[Check]:
     from boxoffice.core.browser import find_browser, handoff
 
     try:
@@ -138,13 +145,10 @@ def check_browser(settings: Settings) -> list[Check]:
         checks.append(Check("browser launch", False, _error_text(exc)))
         return checks
     if result.ok:
-        checks.append(
-            Check("browser launch", True, f"headless launch loaded a page ({result.title!r})")
-        )
+        detail = f"headless launch loaded a page ({result.title!r})"
+        checks.append(Check("browser launch", True, detail))
     else:
         checks.append(Check("browser launch", False, _one_line(result.detail)))
-    if settings.browser.cdp_url:
-        checks.append(check_cdp(settings.browser.cdp_url))
     return checks
 
 

@@ -21,7 +21,7 @@ from boxoffice.cli.main import app
 from boxoffice.core import state
 from boxoffice.errors import ConfigurationError
 from boxoffice.sandbox.server import SandboxServer
-from boxoffice.settings import NotifySettings, Settings
+from boxoffice.settings import BrowserSettings, NotifySettings, Settings
 
 
 def _settings(**kw: object) -> Settings:
@@ -195,3 +195,18 @@ def test_a_missing_config_file_is_a_failed_check_not_a_crash(
     assert not rows["config"]["ok"]
     assert "nope.toml does not exist" in rows["config"]["detail"]
     assert rows["state dir"]["ok"]
+
+
+def test_cdp_endpoint_is_probed_without_a_local_browser(tmp_path: Path) -> None:
+    async def version(request: Request) -> JSONResponse:
+        return JSONResponse({"Browser": "Chrome/131.0", "webSocketDebuggerUrl": "ws://x"})
+
+    cdp = Starlette(routes=[Route("/json/version", version)])
+    with SandboxServer({"cdp": cdp}) as urls:
+        browser = BrowserSettings(executable=tmp_path / "none", cdp_url=urls["cdp"])
+        checks = doc.check_browser(_settings(browser=browser))
+    assert [(c.name, c.ok) for c in checks] == [("browser", False), ("browser CDP", True)]
+    assert "Chrome/131.0" in checks[1].detail
+    down = doc.check_cdp(urls["cdp"])  # server stopped now
+    assert not down.ok
+    assert "cannot connect" in down.detail
