@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -94,45 +95,59 @@ class Watcher:
         self.marketplace_url: str | None = None
         self.outcome = WatchOutcome(spec, "stopped")
         self._seen_detections: set[str] = set()
+        self._held: list[Callable[[], None]] | None = None
 
     # ------------------------------------------------------------------ reporting
+
+    def _emit(self, action: Callable[[], None]) -> None:
+        """Report now, or after the cart add when the race is on (see :meth:`_hold`)."""
+        if self._held is not None:
+            self._held.append(action)
+        else:
+            action()
+
+    def _hold(self) -> None:
+        """Defer every report: nothing but the cart add runs until :meth:`_flush`."""
+        if self._held is None:
+            self._held = []
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        for action in held or ():
+            action()
 
     def _line(self, method: str, fetched: Fetched | None, url: str, result: str) -> None:
         self.requests += 1
         self.outcome.requests = self.requests
-        path = urlsplit(url).path or "/"
-        if fetched is None:
-            line = RequestLine(
-                self.spec.name,
-                self.requests,
-                method,
-                path,
-                None,
-                "",
-                None,
-                None,
-                None,
-                session_label(self.cookies),
-                result,
-            )
-        else:
-            line = RequestLine(
-                self.spec.name,
-                self.requests,
-                method,
-                path,
-                fetched.hop.status,
-                fetched.response.http_version,
-                fetched.ttfb_ms,
-                fetched.ttlb_ms,
-                fetched.size,
-                session_label(self.cookies),
-                result + (" (reconnected)" if fetched.reconnected else ""),
-            )
-        self.reporter.request(line)
+        number = self.requests
+
+        def report() -> None:
+            path = urlsplit(url).path or "/"
+            if fetched is None:
+                line = RequestLine(
+                    self.spec.name, number, method, path, None, "", None, None, None,
+                    session_label(self.cookies), result,
+                )  # fmt: skip
+            else:
+                line = RequestLine(
+                    self.spec.name,
+                    number,
+                    method,
+                    path,
+                    fetched.hop.status,
+                    fetched.response.http_version,
+                    fetched.ttfb_ms,
+                    fetched.ttlb_ms,
+                    fetched.size,
+                    session_label(self.cookies),
+                    result + (" (reconnected)" if fetched.reconnected else ""),
+                )
+            self.reporter.request(line)
+
+        self._emit(report)
 
     def _say(self, level: Literal["info", "warning", "error", "success"], text: str) -> None:
-        self.reporter.event(self.spec.name, level, text)
+        self._emit(lambda: self.reporter.event(self.spec.name, level, text))
 
     def _budget_left(self) -> bool:
         return self.spec.max_polls is None or self.requests < self.spec.max_polls
@@ -140,6 +155,7 @@ class Watcher:
     # ------------------------------------------------------------------ waits
 
     async def _wait(self, seconds: float, state: str) -> None:
+        self._flush()
         self.reporter.status(self.spec.name, state, next_in=seconds)
         await pacing.sleep(seconds)
 
@@ -281,19 +297,22 @@ class Watcher:
         location = response.headers.get("location")
         if location and outcome is None:
             result = f"redirect to {urlsplit(location).path}"
-        self.reporter.request(
-            RequestLine(
-                self.spec.name,
-                self.requests,
-                response.request.method,
-                response.request.url.path,
-                response.status_code,
-                response.http_version,
-                getattr(metrics, "ttfb_ms", None),
-                getattr(metrics, "ttlb_ms", None),
-                len(response.content),
-                session_label(self.cookies),
-                result,
+        number = self.requests
+        self._emit(
+            lambda: self.reporter.request(
+                RequestLine(
+                    self.spec.name,
+                    number,
+                    response.request.method,
+                    response.request.url.path,
+                    response.status_code,
+                    response.http_version,
+                    getattr(metrics, "ttfb_ms", None),
+                    getattr(metrics, "ttlb_ms", None),
+                    len(response.content),
+                    session_label(self.cookies),
+                    result,
+                )
             )
         )
         self.outcome.requests = self.requests
@@ -307,6 +326,8 @@ class Watcher:
         except BoxofficeError as exc:
             self.outcome.status = "error"
             self.outcome.error = exc
+        finally:
+            self._flush()
         self.outcome.polls = self.polls
         self.outcome.archived = list(self.archiver.saved)
         return self.outcome
@@ -348,14 +369,21 @@ class Watcher:
             self.error_backoff.reset()
             if page.state == "listings":
                 candidates = [item for item in page.listings if self.spec.matches(item)]
+                racing = bool(candidates) and not self.spec.dry_run
+                if racing:
+                    self._hold()  # cart add first, everything else after
                 self._line(
                     "GET",
                     poll.fetched,
                     page_url,
                     f"{len(page.listings)} listing(s), {len(candidates)} matching",
                 )
-                if candidates and not self.spec.dry_run:
-                    if await self._buy(candidates, page_url, seen_at):
+                if racing:
+                    try:
+                        bought = await self._buy(candidates, page_url, seen_at)
+                    finally:
+                        self._flush()
+                    if bought:
                         self.archiver.consider(poll.fetched.response, "marketplace")
                         return
                 elif candidates:
