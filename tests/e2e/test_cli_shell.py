@@ -207,6 +207,7 @@ def test_sandbox_serves_writes_ports_file_and_stops_cleanly(tmp_path: Path, sig:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
+    assert not ports_file.exists()  # removed on stop: no stale URLs for the next script
     assert "stopped" in out
     assert urls[SIMULATOR] in out
     records = [json.loads(line) for line in err.strip().splitlines()]  # --log-json: all JSON

@@ -67,7 +67,8 @@ def serve(
         typer.Option(help="NAME=PORT to pin a simulator's port (repeatable); default: free port."),
     ] = None,
     ports_file: Annotated[
-        Path | None, typer.Option(help="Write {name: url} JSON here once listening.")
+        Path | None,
+        typer.Option(help="Write {name: url} JSON here once listening (removed on stop)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the simulators' generated data.")] = 0,
     tls: Annotated[
@@ -120,6 +121,8 @@ def serve(
             pass
     finally:
         server.stop()
+        if ports_file is not None:  # stale URLs would mislead the next script that waits for it
+            ports_file.unlink(missing_ok=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     out.print("stopped")
