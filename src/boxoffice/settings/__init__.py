@@ -121,6 +121,8 @@ def _row(name: str, section: str | None, info: FieldInfo) -> dict[str, Any]:
     key = f"{section}.{name}" if section else name
     env = ENV_PREFIX + (f"{section}_{name}" if section else name).upper()
     toml = f"[{section}] {name}" if section else name
+    if info.alias and info.alias != name:
+        toml += f" (or {info.alias})"
     return {
         "key": key,
         "env": env,
