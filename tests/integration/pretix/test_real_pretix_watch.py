@@ -13,6 +13,8 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,30 @@ from boxoffice.core.http import CookieJar
 pytestmark = pytest.mark.pretix
 
 POLL_LINE = "GET /{org}/{event}/secondhand/?sort=price_asc "
+EVENT_LINE = "GET /{org}/{event}/ "
 CLI_TIMEOUT = 120.0
 
 
-def _polls_seen(peer: PretixPeer) -> int:
-    needle = POLL_LINE.format(org=peer.organizer, event=peer.event)
+@dataclass
+class WatchRun:
+    """What one `boxoffice watch run` subprocess did."""
+
+    code: int
+    stdout: str
+    stderr: str
+    summary: dict[str, Any]
+    listed: dict[str, Any]
+
+    @property
+    def watch(self) -> dict[str, Any]:
+        return dict(self.summary["watches"][0])
+
+    def diag(self) -> str:
+        return f"exit {self.code}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+def _seen(peer: PretixPeer, line: str) -> int:
+    needle = line.format(org=peer.organizer, event=peer.event)
     try:
         return peer.log_path.read_text(errors="replace").count(needle)
     except OSError:
@@ -51,28 +72,32 @@ def _watch_cmd(peer: PretixPeer, out: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _run_watch_until_listed(
-    peer: PretixPeer, out: Path, listing: dict[str, str], *extra: str
-) -> tuple[int, str, str, dict[str, Any]]:
-    """Start the watch, list a ticket once it has polled twice, wait for it to finish."""
+def _run_watch(
+    peer: PretixPeer,
+    out: Path,
+    *extra: str,
+    wait_for: str = POLL_LINE,
+    then: Callable[[], dict[str, Any]],
+) -> WatchRun:
+    """Start the watch; once the server logged ``wait_for`` twice, call ``then``; wait for exit."""
     env = os.environ | {"NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb"}
     stdout_path, stderr_path = out / "stdout.txt", out / "stderr.txt"
-    before = _polls_seen(peer)
+    before = _seen(peer, wait_for)
     with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
         proc = subprocess.Popen(
             _watch_cmd(peer, out, *extra), stdout=stdout, stderr=stderr, env=env, cwd=out
         )
         try:
             deadline = time.monotonic() + 60
-            while _polls_seen(peer) - before < 2:
+            while _seen(peer, wait_for) - before < 2:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(
-                        "the watch did not poll the marketplace twice "
+                        f"the watch did not send {wait_for.strip()!r} twice "
                         f"(exit {proc.poll()}):\n{stderr_path.read_text()}\n"
                         f"{stdout_path.read_text()}"
                     )
                 time.sleep(0.1)
-            listed = peer.add_listing(listing["item"], listing["price"])
+            listed = then()
             code = proc.wait(timeout=CLI_TIMEOUT)
         finally:
             if proc.poll() is None:
@@ -81,9 +106,16 @@ def _run_watch_until_listed(
     text, errors = stdout_path.read_text(), stderr_path.read_text()
     lines = [line for line in text.splitlines() if line.startswith("{")]
     assert lines, f"no JSON summary (exit {code}):\n{text}\n{errors}"
-    summary = json.loads(lines[-1])
-    summary["_listed"] = listed
-    return code, text, errors, summary
+    return WatchRun(code, text, errors, json.loads(lines[-1]), listed)
+
+
+def _cart_of(peer: PretixPeer, session: str) -> list[tuple[str, str]]:
+    """(item, price) of every cart position the server holds for ``session``."""
+    return [
+        (p["item"], p["price"])
+        for p in peer.cart_positions()
+        if p["cart_id"].endswith("@" + session)
+    ]
 
 
 def _session_of(jar: CookieJar) -> str:
@@ -120,19 +152,19 @@ async def _open_checkout(chromium: Path, jars: list[CookieJar], url: str) -> lis
 async def test_watch_carts_a_new_listing_and_chromium_shows_the_checkout(
     pretix: PretixPeer, cli_dir: Path, chromium_path: Path
 ) -> None:
-    code, text, errors, summary = _run_watch_until_listed(
-        pretix, cli_dir, {"item": "Standard", "price": "45.00"},
-        "--browser-headless", "--browser", str(chromium_path),
+    run = _run_watch(
+        pretix, cli_dir, "--browser-headless", "--browser", str(chromium_path),
+        then=lambda: pretix.add_listing("Standard", "45.00"),
     )  # fmt: skip
-    assert code == 0, f"exit {code}\n{text}\n{errors}"
-    assert summary["ok"] is True
-    watch = summary["watches"][0]
+    assert run.code == 0, run.diag()
+    assert run.summary["ok"] is True, run.diag()
+    watch = run.watch
     assert watch["listing"]["ticket_type"] == "Standard"
-    assert watch["listing"]["buy_url"].endswith(summary["_listed"]["buy_path"])
+    assert watch["listing"]["buy_url"].endswith(run.listed["buy_path"])
     assert "/checkout/" in watch["checkout_url"]
     assert watch["polls"] >= 3, "the listing appeared only after two empty polls"
     # The job's own handoff launched headless Chromium with the session (self-signed CA).
-    assert watch["handoff"] == "launch", f"handoff: {watch['handoff']}\n{text}\n{errors}"
+    assert watch["handoff"] == "launch", run.diag()
 
     # Cookie export: CookieJar JSON, 0600, with pretix's HTTPS (__Host-) cookies.
     cookie_file = Path(watch["cookie_file"])
@@ -140,12 +172,10 @@ async def test_watch_carts_a_new_listing_and_chromium_shows_the_checkout(
     jar = CookieJar.load(cookie_file)
     session = _session_of(jar)
     assert jar.get("__Host-pretix_csrftoken")
-    assert session not in errors + text, "session id printed in clear"
+    assert session not in run.stdout + run.stderr, "session id printed in clear"
 
     # Server side: exactly this session holds the listed ticket in its cart.
-    mine = [p for p in pretix.cart_positions() if p["cart_id"].endswith("@" + session)]
-    assert [p["item"] for p in mine] == ["Standard"]
-    assert mine[0]["price"] == "45.00"
+    assert _cart_of(pretix, session) == [("Standard", "45.00")]
     assert pretix.listings()[-1]["state"] == "sold"
 
     # A fresh headless Chromium given only the exported cookie file sees the checkout; the
@@ -166,16 +196,12 @@ async def test_headless_watch_then_handoff_of_the_saved_cookie_file(
     pretix: PretixPeer, cli_dir: Path, chromium_path: Path
 ) -> None:
     """--headless (no browser in the run), then the saved cookie file handed to Chromium."""
-    code, text, errors, summary = _run_watch_until_listed(
-        pretix, cli_dir, {"item": "VIP", "price": "99.00"}, "--headless"
-    )
-    assert code == 0, f"exit {code}\n{text}\n{errors}"
-    watch = summary["watches"][0]
-    assert watch["handoff"].startswith("skipped")
+    run = _run_watch(pretix, cli_dir, "--headless", then=lambda: pretix.add_listing("VIP", "99.00"))
+    assert run.code == 0, run.diag()
+    watch = run.watch
+    assert watch["handoff"].startswith("skipped"), run.diag()
     jar = CookieJar.load(Path(watch["cookie_file"]))
-    session = _session_of(jar)
-    mine = [p for p in pretix.cart_positions() if p["cart_id"].endswith("@" + session)]
-    assert [(p["item"], p["price"]) for p in mine] == [("VIP", "99.00")]
+    assert _cart_of(pretix, _session_of(jar)) == [("VIP", "99.00")]
     result = await handoff(
         jar.items(),
         watch["checkout_url"],
@@ -188,3 +214,27 @@ async def test_headless_watch_then_handoff_of_the_saved_cookie_file(
     assert result.ok, result.detail
     assert result.title is not None
     assert "Step 1 of" in result.title, result.title
+
+
+async def test_watch_waits_for_a_switched_off_marketplace(
+    pretix: PretixPeer, cli_dir: Path
+) -> None:
+    """--poll-inactive-marketplace: no marketplace link yet → keep checking the event page;
+    once the marketplace is switched on and a ticket listed, cart it."""
+    pretix.set_marketplace(False)
+
+    def open_marketplace() -> dict[str, Any]:
+        pretix.set_marketplace(True)
+        return pretix.add_listing("Standard", "45.00")
+
+    run = _run_watch(
+        pretix, cli_dir, "--headless", "--poll-inactive-marketplace", "0.5",
+        wait_for=EVENT_LINE, then=open_marketplace,
+    )  # fmt: skip
+    assert run.code == 0, run.diag()
+    watch = run.watch
+    assert run.summary["ok"] is True, run.diag()
+    assert watch["status"] == "carted", run.diag()
+    assert watch["requests"] >= 3, "two event-page checks before the marketplace existed"
+    jar = CookieJar.load(Path(watch["cookie_file"]))
+    assert _cart_of(pretix, _session_of(jar)) == [("Standard", "45.00")]
