@@ -12,6 +12,7 @@ share one interpreter. Run: ``python -m bench book_burst``. Prints figures only.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def main() -> None:
         concurrent = min(measure(base, False, ATTEMPTS) for _ in range(3))
         sequential = measure(base, False, 1)
         php = measure(base, True, ATTEMPTS)
-    print(f"{ATTEMPTS} attempts at {LATENCY * 1000:.0f} ms server latency")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{ATTEMPTS} attempts at {LATENCY * 1000:.0f} ms server latency (load {load})")
     print(f"  concurrent (32 in flight, best of 3): {concurrent:.3f} s   (goal ≤ 0.3 s)")
     print(f"  sequential (1 in flight):  {sequential:.3f} s   (seed client: 3–5 s)")
     print(f"  speed-up:                  {sequential / concurrent:.1f}×")

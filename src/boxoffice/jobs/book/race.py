@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from boxoffice.core import clock as core_clock
 from boxoffice.core.logging import get_logger
 from boxoffice.errors import BoxofficeError
@@ -171,6 +173,7 @@ async def _burst(
     order: list[tuple[int, int]],
     owner: str | None,
     clock: Callable[[], float],
+    prepared: dict[int, httpx.Request] | None = None,
 ) -> list[Attempt]:
     """Fire ``order`` ((rank, resource) best first) with at most ``concurrency`` in flight."""
     lanes: asyncio.Queue[int] = asyncio.Queue()
@@ -188,7 +191,11 @@ async def _burst(
             sent_at = clock()
             began = time.perf_counter()
             try:
-                result = await client.create(_request(plan, resource, owner), lane=lane)
+                ready = (prepared or {}).get(rank)
+                if ready is not None:
+                    result = await client.submit(ready, lane=lane)
+                else:
+                    result = await client.create(_request(plan, resource, owner), lane=lane)
             except BoxofficeError as exc:
                 result = CreateResult(Outcome.ERROR, exc.one_line())
             latency = (time.perf_counter() - began) * 1000
@@ -244,6 +251,12 @@ async def run_race(
     )
     if not report.candidates:
         return report
+    client.open_lanes(min(plan.concurrency, len(report.candidates)))  # set up now, not at T0
+
+    order = list(enumerate(report.candidates))
+    prepared: dict[int, httpx.Request] = {}
+    if not plan.dry_run:  # build and encode every request now: at T0 only bytes go out
+        prepared = {rank: client.prepare(_request(plan, r, owner)) for rank, r in order}
 
     if t0 is not None:
         estimate = await core_clock.estimate_offset(
@@ -271,8 +284,7 @@ async def run_race(
         report.fired_at = clock()
 
     began = time.perf_counter()
-    order = list(enumerate(report.candidates))
-    attempts = await _burst(client, plan, order, owner, clock)
+    attempts = await _burst(client, plan, order, owner, clock, prepared)
     expired = [a for a in attempts if a.outcome == Outcome.SESSION_EXPIRED.value]
     if expired and not any(a.outcome == Outcome.BOOKED.value for a in attempts):
         say(f"session expired during the burst: logging in again and retrying {len(expired)}")

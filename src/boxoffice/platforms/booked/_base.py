@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ssl
 import time
 from typing import Any
 
@@ -63,17 +64,37 @@ class BaseClient:
         path through the connection pool short (httpcore scans every pooled connection on
         each request), which matters when 32 requests leave at the same instant.
         """
+        if len(self.lanes) >= count:
+            return
         single = dataclasses.replace(self._options, max_connections=1)
+        verify = self._lane_ssl()
+        limits = httpx.Limits(
+            max_connections=1,
+            max_keepalive_connections=1,
+            keepalive_expiry=self._options.keepalive_expiry,
+        )
         while len(self.lanes) < count:
+            transport = self._transport or httpx.AsyncHTTPTransport(
+                verify=verify, http2=self._options.http2, limits=limits
+            )
             self.lanes.append(
                 core_http.create_client(
                     options=single,
-                    transport=self._transport,
+                    transport=transport,
                     cookies=self.http.cookie_jar,
                     headers=self._headers,
                     follow_redirects=False,
                 )
             )
+
+    def _lane_ssl(self) -> ssl.SSLContext | bool:
+        """One TLS context for every lane (building one per client costs tens of ms)."""
+        verify = self._options.ssl_context()
+        if verify is True:
+            import certifi
+
+            return ssl.create_default_context(cafile=certifi.where())
+        return verify
 
     @property
     def _host(self) -> str:
@@ -88,9 +109,28 @@ class BaseClient:
     ) -> httpx.Response:
         """Send one request (on burst lane ``lane`` if open); transport failures become
         boxoffice errors naming ``what``."""
-        http = self.lanes[lane % len(self.lanes)] if lane is not None and self.lanes else self.http
         try:
-            return await http.request(method, self.url(path), **kw)
+            return await self._client(lane).request(method, self.url(path), **kw)
+        except httpx.HTTPError as exc:
+            raise map_exception(exc, context=what) from exc
+
+    def _client(self, lane: int | None) -> core_http.BoxofficeClient:
+        if lane is not None and self.lanes:
+            return self.lanes[lane % len(self.lanes)]
+        return self.http
+
+    def build(self, method: str, path: str, **kw: Any) -> httpx.Request:
+        """A request built now (cookies, headers, body encoded) to be sent later."""
+        request = self.http.build_request(method, self.url(path), **kw)
+        request.read()  # encode a multipart body now, not at send time
+        return request
+
+    async def send_built(
+        self, request: httpx.Request, *, what: str, lane: int | None = None
+    ) -> httpx.Response:
+        """Send a request made by :meth:`build` (on burst lane ``lane`` if open)."""
+        try:
+            return await self._client(lane).send(request)
         except httpx.HTTPError as exc:
             raise map_exception(exc, context=what) from exc
 

@@ -255,8 +255,8 @@ class Booked3Client(BaseClient):
             ) from exc
         return [r for r in pages.reservations(data, self.tz) if r.start < end and r.end > start]
 
-    async def create(self, request: BookingRequest, lane: int | None = None) -> CreateResult:
-        """One multipart create call; the answer interpreted to an outcome."""
+    def prepare(self, request: BookingRequest) -> httpx.Request:
+        """The multipart create request, fully encoded, ready to send at T0."""
         owner = request.owner_id or (self.session.user_id if self.session else None)
         if not owner:
             raise ConfigurationError(
@@ -270,15 +270,21 @@ class Booked3Client(BaseClient):
             "CSRF_TOKEN": (None, csrf),
             "BROWSER_TIMEZONE": (None, request.timezone),
         }
-        response = await self.send(
+        return self.build(
             "POST",
             "api/reservation.php?action=create",
             files=parts,
             headers={"X-Csrf-Token": csrf},
-            what=f"booking resource {request.resource_id}",
-            lane=lane,
         )
+
+    async def submit(self, prepared: httpx.Request, *, lane: int | None = None) -> CreateResult:
+        """Send a prepared create request; the answer interpreted to an outcome."""
+        response = await self.send_built(prepared, what="sending a booking", lane=lane)
         return interpret_create(response.status_code, response.text, response.headers)
+
+    async def create(self, request: BookingRequest, lane: int | None = None) -> CreateResult:
+        """One multipart create call; the answer interpreted to an outcome."""
+        return await self.submit(self.prepare(request), lane=lane)
 
     async def cancel(self, reference: str) -> None:
         """``api/reservation.php?action=delete`` for one reference number."""

@@ -70,6 +70,14 @@ class BookedClient(Protocol):
         """
         ...
 
+    def prepare(self, request: BookingRequest) -> httpx.Request:
+        """The create request built and encoded ahead of time (cookies, CSRF, body)."""
+        ...
+
+    async def submit(self, prepared: httpx.Request, *, lane: int | None = None) -> CreateResult:
+        """Send a prepared create request and interpret the answer."""
+        ...
+
     async def cancel(self, reference: str) -> None:
         """Cancel (delete) one of the user's reservations."""
         ...
@@ -78,6 +86,10 @@ class BookedClient(Protocol):
         self, start: datetime, end: datetime, schedule_id: int = 1
     ) -> list[Reservation]:
         """The user's own reservations in [start, end)."""
+        ...
+
+    def open_lanes(self, count: int) -> None:
+        """Create ``count`` burst lanes (clients sharing the cookies), without connecting."""
         ...
 
     async def warm(self, connections: int) -> None:

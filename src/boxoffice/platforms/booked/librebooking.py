@@ -223,19 +223,26 @@ class LibreBookingClient(BaseClient):
         )
         return [r for r in found if r.start < end and r.end > start]
 
-    async def create(self, request: BookingRequest, lane: int | None = None) -> CreateResult:
-        """``POST Reservations/`` with every field."""
+    def prepare(self, request: BookingRequest) -> httpx.Request:
+        """The ``POST Reservations/`` request with every field, encoded, ready for T0."""
         headers = self._auth_headers()
         user = request.owner_id or (self.session.user_id if self.session else None) or ""
-        response = await self.send(
+        return self.build(
             "POST",
             self.api("Reservations/"),
             json=reservation_payload(request, user_id=user),
             headers=headers,
-            what=f"booking resource {request.resource_id}",
-            lane=lane,
         )
-        return interpret_create(response)
+
+    async def submit(self, prepared: httpx.Request, *, lane: int | None = None) -> CreateResult:
+        """Send a prepared create request; the answer interpreted to an outcome."""
+        return interpret_create(
+            await self.send_built(prepared, what="sending a booking", lane=lane)
+        )
+
+    async def create(self, request: BookingRequest, lane: int | None = None) -> CreateResult:
+        """``POST Reservations/`` with every field."""
+        return await self.submit(self.prepare(request), lane=lane)
 
     async def cancel(self, reference: str) -> None:
         """``DELETE Reservations/{ref}``."""
