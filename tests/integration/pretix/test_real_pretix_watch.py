@@ -22,7 +22,7 @@ import pytest
 from playwright.async_api import async_playwright
 from pretix_peer import PretixPeer
 
-from boxoffice.core.browser import chromium_args, handoff, to_playwright_cookies
+from boxoffice.core.browser import chromium_args, to_playwright_cookies
 from boxoffice.core.http import CookieJar
 
 pytestmark = pytest.mark.pretix
@@ -192,33 +192,33 @@ async def test_watch_carts_a_new_listing_and_chromium_shows_the_checkout(
 
 
 @pytest.mark.chromium
-async def test_headless_watch_then_handoff_of_the_saved_cookie_file(
+def test_headless_watch_then_handoff_of_the_saved_cookie_file(
     pretix: PretixPeer, cli_dir: Path, chromium_path: Path
 ) -> None:
-    """--headless (no browser in the run), then the saved cookie file handed to Chromium."""
+    """--headless (no browser in the run), then `watch handoff` with the saved cookie file."""
     run = _run_watch(pretix, cli_dir, "--headless", then=lambda: pretix.add_listing("VIP", "99.00"))
     assert run.code == 0, run.diag()
     watch = run.watch
     assert watch["handoff"].startswith("skipped"), run.diag()
     jar = CookieJar.load(Path(watch["cookie_file"]))
     assert _cart_of(pretix, _session_of(jar)) == [("VIP", "99.00")]
-    result = await handoff(
-        jar.items(),
-        watch["checkout_url"],
-        executable=chromium_path,
-        headless=True,
-        keep_open=False,
-        ignore_https_errors=True,
-        fallback=False,
-    )
-    assert result.ok, result.detail
-    assert result.title is not None
-    assert "Step 1 of" in result.title, result.title
+
+    # `boxoffice watch handoff --headless` reopens the saved session in real Chromium.
+    reopened = subprocess.run(
+        [
+            sys.executable, "-m", "boxoffice", "watch", "handoff",
+            "--cookies", watch["cookie_file"], "--url", watch["checkout_url"],
+            "--headless", "--browser", str(chromium_path), "--ca-file", str(pretix.ca_file),
+        ],
+        capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False,
+        env=os.environ | {"NO_COLOR": "1", "COLUMNS": "300"},
+    )  # fmt: skip
+    assert reopened.returncode == 0, reopened.stdout + reopened.stderr
+    assert "Step 1 of" in reopened.stdout, reopened.stdout
+    assert "(launch)" in reopened.stdout
 
 
-async def test_watch_waits_for_a_switched_off_marketplace(
-    pretix: PretixPeer, cli_dir: Path
-) -> None:
+def test_watch_waits_for_a_switched_off_marketplace(pretix: PretixPeer, cli_dir: Path) -> None:
     """--poll-inactive-marketplace: no marketplace link yet → keep checking the event page;
     once the marketplace is switched on and a ticket listed, cart it."""
     pretix.set_marketplace(False)
