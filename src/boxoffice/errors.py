@@ -1,7 +1,7 @@
 """One exception tree for boxoffice.
 
 Every failure a user can meet is a :class:`BoxofficeError`. The CLI turns it into one line
-(``message`` plus an optional ``hint``) and an exit code (see ``EXIT_CODES`` in the README).
+(``message`` plus an optional ``hint``) and an exit code (:func:`exit_codes` lists them).
 Third-party exceptions (httpx, sqlite3, psycopg, playwright) are mapped into this tree with
 :func:`map_exception` at the boundary where they are caught.
 """
