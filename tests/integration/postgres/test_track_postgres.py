@@ -1,0 +1,236 @@
+"""The track store on a real PostgreSQL: schema, COPY, medians, claims shared by schedulers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from boxoffice.errors import ConfigurationError, StorageError
+from boxoffice.jobs.track.clock import SimulatedClock
+from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
+from boxoffice.jobs.track.store import open_store
+from boxoffice.jobs.track.store.base import StoredListing, parse_bucket
+from boxoffice.jobs.track.store.postgres import PostgresStore
+from boxoffice.platforms.listings.models import FetchResult, Listing
+from boxoffice.platforms.sheets.rows import EventRow
+
+pytestmark = pytest.mark.postgres
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def ev(vid: str, name: str = "Show") -> EventRow:
+    return EventRow(vid, name, "Venue", "City", "UK", T0 + timedelta(days=60), True)
+
+
+@pytest.fixture
+def store(postgres_url: str) -> Iterator[PostgresStore]:
+    s = open_store(postgres_url)
+    assert isinstance(s, PostgresStore)
+    yield s
+    s.close()
+
+
+def test_schema_types_indexes_and_idempotent_migration(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    assert store.schema_version() == 1
+    assert not store.timescale.usable
+    assert store.bucket_sql().startswith("date_bin(")
+    again = open_store(postgres_url)
+    assert again.schema_version() == 1
+    again.close()
+    with psycopg.connect(postgres_url) as conn:
+        types = dict(
+            conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'listings'"
+            ).fetchall()
+        )
+        pk = conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'listings'::regclass AND contype = 'p'"
+        ).fetchone()
+        indexes = [
+            r[0]
+            for r in conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = 'listings'"
+            ).fetchall()
+        ]
+        versions = conn.execute("SELECT version FROM schema_version").fetchall()
+    assert types["captured_at"] == "timestamp with time zone"
+    assert pk is not None
+    assert pk[0] == "PRIMARY KEY (listing_id, captured_at)"
+    assert any("(event_id, captured_at)" in i for i in indexes)
+    assert versions == [(1,)]
+
+
+def test_events_and_listings_round_trip(store: PostgresStore) -> None:
+    result = store.upsert_events([ev("1"), ev("2")], now=T0)
+    assert result.inserted == 2
+    assert store.upsert_events([ev("1", "New name")], now=T0).updated == 1
+    one = store.find_event("1")
+    assert one.name == "New name"
+    assert one.event_date == T0 + timedelta(days=60)
+    items = [Listing(f"L{i}", "A", "3", 2, 10.0 + i, "EUR") for i in range(5)]
+    assert store.insert_listings(one.event_id, items, captured_at=T0, provider="proxy") == 5
+    # the same snapshot again: COPY hits the key, the staging path ignores the duplicates
+    extra = [*items, Listing("L9", "B", None, 1, 1.0, "EUR")]
+    assert store.insert_listings(one.event_id, extra, captured_at=T0, provider="proxy") == 1
+    assert store.count_listings(one.event_id) == 6
+    latest = store.listings(one.event_id)
+    assert latest[0].listing_id == "L9"
+    assert latest[0].captured_at == T0
+    assert store.find_event("1").last_listings_fetch == T0
+    assert store.mark_untracked([store.find_event("2").event_id], now=T0) == 1
+    assert store.delete_events([one.event_id]) == (1, 6)
+    assert [e.viagogo_id for e in store.events()] == ["2"]
+
+
+def test_medians_match_python_and_sqlite(store: PostgresStore, tmp_path: Path) -> None:
+    lite = open_store(tmp_path / "same.sqlite3")
+    rng = random.Random(11)
+    rows: list[StoredListing] = []
+    for backend in (store, lite):
+        backend.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    assert lite.find_event("1").event_id == eid
+    expected: dict[datetime, list[float]] = {}
+    for k in range(30):
+        moment = T0 + timedelta(hours=5 * k, minutes=7)
+        for i in range(rng.randint(1, 9)):
+            price = round(rng.uniform(10, 500), 2)
+            rows.append(
+                StoredListing(
+                    f"{k}-{i}", eid, f"S{i % 3}", None, 1 + i % 2, price, price, "EUR", "p", moment
+                )
+            )
+            expected.setdefault(moment.replace(hour=0, minute=0), []).append(price)
+    assert store.insert_listing_rows(rows) == len(rows)
+    assert lite.insert_listing_rows(rows) == len(rows)
+    since = T0 - timedelta(days=1)
+    pg = store.price_history(eid, since=since, bucket=parse_bucket("1 day"))
+    sq = lite.price_history(eid, since=since, bucket=parse_bucket("1 day"))
+    assert [r.bucket for r in pg] == sorted(expected)
+    assert [r.bucket for r in sq] == [r.bucket for r in pg]
+    for a, b in zip(pg, sq, strict=True):
+        prices = expected[a.bucket]  # type: ignore[index]
+        assert a.median == pytest.approx(statistics.median(prices))
+        assert b.median == pytest.approx(a.median)
+        assert (a.min, a.max, a.count, a.quantity) == (b.min, b.max, b.count, b.quantity)
+        assert a.avg == pytest.approx(b.avg)
+    pg_sections = store.section_prices(eid, since=since)
+    sq_sections = lite.section_prices(eid, since=since)
+    assert [s.section for s in pg_sections] == [s.section for s in sq_sections]
+    for a2, b2 in zip(pg_sections, sq_sections, strict=True):
+        assert a2.median == pytest.approx(b2.median)
+    lite.close()
+
+
+def test_concurrent_claims_never_overlap(postgres_url: str) -> None:
+    setup = open_store(postgres_url)
+    setup.upsert_events([ev(str(i)) for i in range(40)], now=T0)
+    setup.ensure_schedule(now=T0)
+    claimed: dict[str, list[int]] = {"a": [], "b": [], "c": []}
+    barrier = threading.Barrier(3)
+
+    def worker(name: str) -> None:
+        store = open_store(postgres_url, migrate=False)
+        barrier.wait()
+        while True:
+            runs = store.claim_due(now=T0, limit=3, lease=timedelta(minutes=5), worker=name)
+            if not runs:
+                break
+            claimed[name].extend(r.event_id for r in runs)
+        store.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in claimed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    everything = [e for ids in claimed.values() for e in ids]
+    assert len(everything) == 40
+    assert len(set(everything)) == 40
+    setup.close()
+
+
+class SlowSource:
+    """Counts fetches per event; each fetch takes a little real time so schedulers overlap."""
+
+    name = "proxy"
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    async def fetch(self, external_id: str) -> FetchResult:
+        with self.lock:
+            self.calls[external_id] = self.calls.get(external_id, 0) + 1
+        await asyncio.sleep(0.01)
+        return FetchResult(
+            listings=[Listing(f"{external_id}-{random.random()}", "A", None, 1, 5.0, "EUR")]
+        )
+
+
+def test_two_schedulers_share_events_without_running_one_twice(postgres_url: str) -> None:
+    setup = open_store(postgres_url)
+    setup.upsert_events([ev(str(100 + i)) for i in range(12)], now=T0)
+    source = SlowSource()
+    # each machine has its own clock; simulated time runs far faster than the fetches, so the
+    # lease (how long a claim is honoured) must outlast the window, as it outlasts a real run
+    config = ScheduleConfig(
+        interval_hours=12, concurrency=3, poll_seconds=300, retries=0, lease=timedelta(hours=2)
+    )
+
+    def scheduler(name: str, start: datetime, until: datetime) -> None:
+        store = open_store(postgres_url, migrate=False)
+        sched = Scheduler(
+            store, {"proxy": source}, config, clock=SimulatedClock(start), worker=name
+        )
+        asyncio.run(sched.run(until=until))
+        store.close()
+
+    def round_of(start: datetime, until: datetime) -> None:
+        threads = [
+            threading.Thread(target=scheduler, args=(name, start, until)) for name in ("m1", "m2")
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+
+    round_of(T0, T0 + timedelta(hours=1))
+    assert sorted(source.calls.values()) == [1] * 12
+    counts = setup.run_counts()
+    assert sorted(counts.values()) == [1] * 12
+    # the next round: everything is due again within 1.3 × 12 h — once each, again
+    round_of(T0 + timedelta(hours=17), T0 + timedelta(hours=18))
+    assert sorted(source.calls.values()) == [2] * 12
+    assert sorted(setup.run_counts().values()) == [2] * 12
+    with psycopg.connect(postgres_url) as conn:
+        workers = {r[0] for r in conn.execute("SELECT DISTINCT worker FROM runs").fetchall()}
+    assert workers <= {"m1", "m2"}
+    setup.close()
+
+
+def test_unreachable_database_is_one_line_without_password(postgres_server: object) -> None:
+    with pytest.raises(StorageError) as info:
+        open_store("postgresql://track:s3cr3t-pw@127.0.0.1:1/track")
+    line = info.value.one_line()
+    assert "127.0.0.1:1/track" in line
+    assert "s3cr3t-pw" not in line
+    assert "\n" not in line
+
+
+def test_bad_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError):
+        open_store("postgresql://x:y@host:notaport/db?bogus_option=1")
