@@ -407,14 +407,14 @@ class PretixPeer:
         return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
-        """Stop gunicorn (INT = quick shutdown, then KILL after 10 s)."""
+        """Stop gunicorn (INT = quick shutdown, then KILL after 3 s: the data is throwaway)."""
         proc = self.process
         if proc is None or proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
