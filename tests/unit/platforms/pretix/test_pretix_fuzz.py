@@ -59,7 +59,7 @@ def mutated(draw: st.DrawFn) -> str:
     return html
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_pages_never_raise(html: str) -> None:
     result = parse_marketplace(html, URL)
@@ -81,7 +81,7 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     find_marketplace_link(text, URL)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.builds(
