@@ -230,3 +230,18 @@ def test_sigint_exits_130_with_resume_line_then_resumes(
     assert receiver["duplicates"] <= 1  # at most the one in flight at the interrupt
     assert summary["delivered"] + summary["skipped_already_delivered"] == want
     assert summary["skipped_already_delivered"] >= first - 1
+
+
+def test_permanent_rejection_is_a_dead_letter_and_exit_1(
+    env: dict[str, str], sandbox: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    httpx.post(sandbox["webhook"] + "/_sandbox/fail", json={"status": 422, "count": 1})
+    code, out, err = cli(capsys, "sync", "push", "PROD", "--limit", "3", "--json")
+    assert code == 1
+    assert json.loads(out)["dead"] == 1
+    assert json.loads(out)["delivered"] == 2
+    assert "1 ticket(s) became dead letters" in err
+    assert "--retry-dead" in err
+    code, out, _ = cli(capsys, "sync", "status", "PROD", "--json")
+    (dead,) = json.loads(out)["dead_letters"]
+    assert dead["last_status"] == 422

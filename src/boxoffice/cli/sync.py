@@ -31,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from boxoffice.cli.context import get_ctx
-from boxoffice.errors import ConfigurationError
+from boxoffice.errors import BoxofficeError, ConfigurationError
 from boxoffice.jobs.sync.pull import run_pull
 from boxoffice.jobs.sync.push import PushObserver, PushPlan, PushResult, run_push
 from boxoffice.jobs.sync.regions import load_env, resolve_event, resolve_region, resolve_target
@@ -48,7 +48,6 @@ from boxoffice.jobs.sync.runner import (
 from boxoffice.platforms.vivenu.delivery import Outcome
 
 EXIT_INTERRUPTED = 130
-EXIT_DEAD_LETTERS = 3
 
 app = typer.Typer(
     help="Deliver historical Vivenu tickets to a webhook as signed ticket.created events "
@@ -371,11 +370,11 @@ def push(
     else:
         _print_result(console, cfg.target.url, result)
     if result.dead:
-        err.print(
-            f"[red]{result.dead} dead letter(s)[/] — see `boxoffice sync status {cfg.region.name} "
-            f"{cfg.event}`; fix the cause, then run the same command with --retry-dead"
+        raise BoxofficeError(
+            f"{result.dead} ticket(s) became dead letters",
+            hint=f"see `boxoffice sync status {cfg.region.name} {cfg.event}`; fix the cause, "
+            "then run the same command with --retry-dead",
         )
-        raise typer.Exit(EXIT_DEAD_LETTERS)
 
 
 def _print_result(console: Console, url: str, result: PushResult) -> None:

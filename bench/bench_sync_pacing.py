@@ -1,0 +1,79 @@
+"""sync push pacing accuracy at --interval 0.05 over 200 tickets (goal: mean within ±5 %).
+
+Deliveries go to an instant in-process receiver that timestamps each POST; the vivenu side is
+the simulator (in-process ASGI). Real sleeps (no instant mode): this measures the core limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from boxoffice.jobs.sync.filtering import TicketFilter
+from boxoffice.jobs.sync.ledger import Ledger
+from boxoffice.jobs.sync.push import PushConfig, run_push
+from boxoffice.jobs.sync.regions import Region, Target
+from boxoffice.platforms.vivenu.tickets import TicketsClient
+from boxoffice.sandbox import vivenu
+
+INTERVAL = 0.05
+COUNT = 200
+EVENT = "pace00000000000000000200"
+
+
+async def measure(tmp: Path) -> list[float]:
+    stamps: list[float] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        stamps.append(time.perf_counter())
+        return httpx.Response(200, json={"ok": True})
+
+    app = vivenu.create_app(seed=0)
+    app.state.vivenu.events[EVENT] = COUNT
+    cfg = PushConfig(
+        region=Region("BENCH", "BENCH_API", vivenu.DEFAULT_KEY, "http://vivenu.sim", EVENT),
+        event=EVENT,
+        target=Target("bench", "http://receiver.sim/hook"),
+        secret="bench",
+        ticket_filter=TicketFilter([], ""),
+        interval=INTERVAL,
+    )
+    ledger = Ledger(tmp / "ledger.sqlite3")
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as vhttp,
+            httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as whttp,
+        ):
+            tickets = TicketsClient(vhttp, cfg.region.base_url, vivenu.DEFAULT_KEY)
+            await run_push(cfg, tickets=tickets, webhook=whttp, ledger=ledger, spool_dir=tmp)
+    finally:
+        ledger.close()
+    return [b - a for a, b in itertools.pairwise(stamps)]
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-sync-pace-") as name:
+        gaps = asyncio.run(measure(Path(name)))
+    mean = statistics.fmean(gaps)
+    error = (mean - INTERVAL) / INTERVAL * 100
+    ordered = sorted(gaps)
+    p50, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
+    verdict = "met" if abs(error) <= 5 else "MISSED"
+    print(f"{len(gaps) + 1} deliveries at --interval {INTERVAL}: mean gap {mean * 1000:.2f} ms")
+    print(
+        f"  error {error:+.2f} % (goal ±5 %: {verdict}); "
+        f"p50 {p50 * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms"
+    )
+    print(f"  min {ordered[0] * 1000:.2f} ms, max {ordered[-1] * 1000:.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
