@@ -1,0 +1,188 @@
+"""`boxoffice track …` end to end: CSV/URL events, sandbox proxy snapshots, analytics output."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from boxoffice.cli.main import app
+from boxoffice.errors import ConfigurationError
+from boxoffice.sandbox import listings as listings_sim
+from boxoffice.sandbox.server import SandboxServer
+
+EVENTS = """Name,Venue,City,Country,Date,viagogoID,is_tracked
+Coldplay,Wembley Stadium,London,UK,2027-06-12 19:30:00,151000001,TRUE
+Taylor Swift,Olympiastadion,Berlin,DE,2027-07-03 20:00:00,151000002,y
+Adele,Ziggo Dome,Amsterdam,NL,2027-08-21 20:30:00,151000003,no
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[str]:
+    server = SandboxServer({"listings": listings_sim.create_app(seed=3, api_key="e2e-key")})
+    urls = server.start()
+    yield urls["listings"]
+    server.stop()
+
+
+@pytest.fixture
+def env(tmp_path: Path, sandbox: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS)
+    monkeypatch.setenv("BOXOFFICE_TRACK_PROXY_URL", sandbox)
+    monkeypatch.setenv("BOXOFFICE_TRACK_PROXY_API_KEY", "e2e-key")
+    monkeypatch.setenv("BOXOFFICE_TRACK_RETRIES", "0")
+    return {"events": events, "db": tmp_path / "track.sqlite3", "dir": tmp_path}
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, ["track", *args], catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_full_flow(env: dict[str, Path]) -> None:
+    db = str(env["db"])
+    assert "schema version 1" in run("init-db", "--db", db)
+    out = run("fetch-events", "--db", db, "--events", f"csv:{env['events']}")
+    assert "2 new" in out
+    assert "1 not tracked" in out
+    shown = json.loads(run("show-events", "--db", db, "--json"))
+    assert [e["viagogo_id"] for e in shown] == ["151000001", "151000002"]
+    assert shown[0]["event_date"] == "2027-06-12T19:30:00Z"
+    for _ in range(3):
+        out = run("fetch-listings", "--db", db)
+        assert "151000001" in out
+        assert "151000002" in out
+    listings = json.loads(run("show-listings", "151000001", "--db", db, "--json"))
+    assert len(listings) >= 15
+    prices = [row["price_per_ticket"] for row in listings]
+    assert prices == sorted(prices)
+    csv_path, png = env["dir"] / "h.csv", env["dir"] / "h.png"
+    history = json.loads(
+        run(
+            "price-history",
+            "151000001",
+            "--db",
+            db,
+            "--days",
+            "2",
+            "--bucket",
+            "1 hour",
+            "--json",
+            "--csv",
+            str(csv_path),
+            "--plot",
+            str(png),
+        )
+    )
+    assert len(history) >= 1
+    total = sum(row["count"] for row in history)
+    assert total > 0
+    with csv_path.open() as fh:
+        assert [r["median"] for r in csv.DictReader(fh)] == [str(r["median"]) for r in history]
+    row = history[-1]
+    assert row["min"] <= row["median"] <= row["max"]
+    assert row["bucket"].endswith("Z")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    sections = json.loads(run("section-prices", "151000001", "--db", db, "--json"))
+    assert {s["section"] for s in sections} >= {"Floor", "Upper 230"}
+    table = run("price-history", "151000001", "--db", db, "--tz", "Europe/Berlin")
+    assert "median" in table
+    assert "CET" in table
+
+
+def test_cleanup_untracked_dry_run_mark_and_delete(env: dict[str, Path]) -> None:
+    db = str(env["db"])
+    run("fetch-events", "--db", db, "--events", f"csv:{env['events']}")
+    run("fetch-listings", "--db", db)
+    env["events"].write_text(EVENTS.replace("151000002,y", "151000002,false"))
+    source = f"csv:{env['events']}"
+    out = run("cleanup-untracked-events", "--db", db, "--events", source)
+    assert "151000002" in out
+    assert "dry run" in out
+    assert len(json.loads(run("show-events", "--db", db, "--json"))) == 2
+    out = run("cleanup-untracked-events", "--db", db, "--events", source, "--no-dry-run")
+    assert "marked 1" in out
+    shown = {e["viagogo_id"]: e for e in json.loads(run("show-events", "--db", db, "--json"))}
+    assert shown["151000002"]["is_tracked"] is False
+    # marked events are no longer fetched
+    assert "151000002" not in run("fetch-listings", "--db", db)
+    # they are back once tracked again; --delete removes them and their listings
+    env["events"].write_text(EVENTS)
+    run("fetch-events", "--db", db, "--events", source)
+    env["events"].write_text(EVENTS.replace("151000002,y", "151000002,no"))
+    out = run(
+        "cleanup-untracked-events", "--db", db, "--events", source, "--no-dry-run", "--delete"
+    )
+    assert "deleted 1 event(s)" in out
+    assert [e["viagogo_id"] for e in json.loads(run("show-events", "--db", db, "--json"))] == [
+        "151000001"
+    ]
+
+
+def test_events_from_a_csv_export_url(env: dict[str, Path], sandbox: str) -> None:
+    out = run("fetch-events", "--db", str(env["db"]), "--events", f"{sandbox}/events.csv")
+    assert "2 new" in out
+
+
+def test_import_listings_csv(env: dict[str, Path]) -> None:
+    db = str(env["db"])
+    run("fetch-events", "--db", db, "--events", f"csv:{env['events']}")
+    data = env["dir"] / "listings.csv"
+    data.write_text(
+        "viagogo_id,listing_id,section,row,quantity,price_per_ticket,currency,captured_at\n"
+        "151000001,x1,Floor,1,2,100,EUR,2026-11-20T10:00:00Z\n"
+        "151000001,x2,Floor,1,2,300,EUR,2026-11-20T10:00:00Z\n"
+        "151000001,x3,Floor,1,two,300,EUR,2026-11-20T10:00:00Z\n"
+        "999,y1,Floor,1,2,100,EUR,2026-11-20T10:00:00Z\n"
+    )
+    out = run("import-listings", str(data), "--db", db)
+    assert "imported 2" in out
+    assert "1 bad row" in out
+    assert "line 4" in out
+    assert "999" in out
+
+
+def test_sheet_without_expected_columns_names_them(env: dict[str, Path]) -> None:
+    bad = env["dir"] / "bad.csv"
+    bad.write_text("Name,Venue,When\nA,B,C\n")
+    with pytest.raises(ConfigurationError) as info:
+        run("fetch-events", "--db", str(env["db"]), "--events", f"csv:{bad}")
+    assert "City, Country, Date, viagogoID" in info.value.one_line()
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "boxoffice.cli", "track", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_database_down_is_one_line_and_hides_the_password() -> None:
+    proc = _cli("show-events", env={"BOXOFFICE_DB_URL": "postgresql://u:hunter22@127.0.0.1:1/db"})
+    assert proc.returncode == 8
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: cannot connect to PostgreSQL 127.0.0.1:1/db")
+    assert "hunter22" not in proc.stderr + proc.stdout
+
+
+def test_unknown_event_is_one_line(tmp_path: Path) -> None:
+    proc = _cli("price-history", "nope", "--db", str(tmp_path / "x.sqlite3"))
+    assert proc.returncode == 9
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "no event 'nope'" in proc.stderr
