@@ -33,6 +33,9 @@ def main() -> int:
     )
     parser.add_argument("--dir", type=Path, default=None, help="run dir (default: a temp dir)")
     args = parser.parse_args()
+    # Explicit handlers: a shell starting us in the background may have set SIGINT to ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     run_dir = args.dir or Path(tempfile.mkdtemp(prefix="boxoffice-pretix-"))
     print(f"bringing up pretix {pretix_peer.PRETIX_VERSION} in {run_dir} …", flush=True)
     try:
@@ -57,7 +60,6 @@ def main() -> int:
             + f" boxoffice watch run --url {peer.base_url} --event {peer.event_slug}"
         )
         print("Ctrl-C stops the server.", flush=True)
-        signal.signal(signal.SIGTERM, _interrupt)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
