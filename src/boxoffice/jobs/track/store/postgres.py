@@ -108,6 +108,10 @@ _LISTING_COLUMNS = (
     'listing_id, event_id, section, "row", quantity, price_per_ticket, total_price, currency, '
     "provider, captured_at"
 )
+_BINARY = "(FORMAT BINARY)"
+_COPY_TYPES = [
+    "text", "int8", "text", "text", "int4", "float8", "float8", "text", "text", "timestamptz",
+]  # fmt: skip
 _EVENT_COLUMNS = (
     "e.event_id, e.viagogo_id, e.name, e.venue, e.city, e.country, e.event_date, e.is_tracked, "
     "e.source, e.created_at, e.updated_at, e.last_listings_fetch, s.next_run_at"
@@ -359,7 +363,8 @@ class PostgresStore:
             return 0
         try:
             with self._cursor(transaction=True) as cur:
-                with cur.copy(f"COPY listings ({_LISTING_COLUMNS}) FROM STDIN") as copy:
+                with cur.copy(f"COPY listings ({_LISTING_COLUMNS}) FROM STDIN {_BINARY}") as copy:
+                    copy.set_types(_COPY_TYPES)
                     for row in rows:
                         copy.write_row(row)
                 return len(rows)
@@ -370,7 +375,8 @@ class PostgresStore:
             cur.execute(
                 "CREATE TEMP TABLE listings_stage (LIKE listings INCLUDING DEFAULTS) ON COMMIT DROP"
             )
-            with cur.copy(f"COPY listings_stage ({_LISTING_COLUMNS}) FROM STDIN") as copy:
+            with cur.copy(f"COPY listings_stage ({_LISTING_COLUMNS}) FROM STDIN {_BINARY}") as copy:
+                copy.set_types(_COPY_TYPES)
                 for row in rows:
                     copy.write_row(row)
             cur.execute(

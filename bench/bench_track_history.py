@@ -1,0 +1,141 @@
+"""track: price-history of one event with 1M rows inside a 10M-row table.
+
+Goal: ≤ 1 s on SQLite, ≤ 0.5 s on PostgreSQL (30 daily buckets with min/avg/median/max).
+Knobs: BENCH_TRACK_EVENTS (default 10), BENCH_TRACK_ROWS_PER_EVENT (default 1,000,000).
+The SQLite file is generated once (in SQL) and kept in the temp dir for the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._track_common import START, env_int, timed
+from boxoffice.jobs.track.store import Store, open_store
+from boxoffice.jobs.track.store.base import parse_bucket
+from boxoffice.jobs.track.store.sqlite import SqliteStore
+from boxoffice.platforms.sheets.rows import EventRow
+
+DAYS = 30
+SNAPSHOT = 1000
+
+
+def events(store: Store, n: int) -> None:
+    store.upsert_events(
+        [EventRow(str(i + 1), f"E{i + 1}", "V", "C", "UK", None, True) for i in range(n)],
+        now=START,
+    )
+
+
+def fill_sqlite(store: SqliteStore, n_events: int, per_event: int) -> None:
+    snaps = per_event // SNAPSHOT
+    step = DAYS * 86400 // snaps
+    total = n_events * per_event
+    start = int(START.timestamp())
+    store.conn.execute("BEGIN")
+    store.conn.execute(
+        f"""
+        WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < {total - 1})
+        INSERT INTO listings (listing_id, event_id, section, row, quantity, price_per_ticket,
+                              total_price, currency, provider, captured_at)
+        SELECT (i % {SNAPSHOT}) || '-' || ((i / {SNAPSHOT}) % {n_events} + 1),
+               (i / {SNAPSHOT}) % {n_events} + 1,
+               'S' || (i % 12), NULL, 1 + i % 4,
+               40 + ((i * 7919) % 40000) / 100.0, NULL, 'EUR', 'bench',
+               strftime('%Y-%m-%dT%H:%M:%S.000000Z',
+                        {start} + (i / {SNAPSHOT * n_events}) * {step}, 'unixepoch')
+        FROM c
+        """  # noqa: S608
+    )
+    store.conn.execute("COMMIT")
+    store.conn.execute("ANALYZE")
+
+
+def fill_postgres(url: str, n_events: int, per_event: int) -> None:
+    import psycopg
+
+    snaps = per_event // SNAPSHOT
+    step = DAYS * 86400 // snaps
+    total = n_events * per_event
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE listings DROP CONSTRAINT listings_pkey")
+        conn.execute("DROP INDEX listings_event_captured")
+        conn.execute(
+            f"""
+            INSERT INTO listings (listing_id, event_id, section, "row", quantity,
+                                  price_per_ticket, total_price, currency, provider, captured_at)
+            SELECT (i % {SNAPSHOT}) || '-' || ((i / {SNAPSHOT}) % {n_events} + 1),
+                   (i / {SNAPSHOT}) % {n_events} + 1,
+                   'S' || (i % 12), NULL, 1 + i % 4,
+                   40 + ((i * 7919) % 40000) / 100.0, NULL, 'EUR', 'bench',
+                   TIMESTAMPTZ '{START.isoformat()}'
+                       + make_interval(secs => (i / {SNAPSHOT * n_events}) * {step})
+            FROM generate_series(0::bigint, {total - 1}) AS i
+            """  # noqa: S608
+        )
+        conn.execute("ALTER TABLE listings ADD PRIMARY KEY (listing_id, captured_at)")
+        conn.execute(
+            "CREATE INDEX listings_event_captured ON listings (event_id, captured_at) "
+            "INCLUDE (price_per_ticket, quantity)"
+        )
+        conn.execute("VACUUM ANALYZE listings")
+
+
+def query(store: Store, event: str, repeat: int = 3) -> tuple[float, int]:
+    event_id = store.find_event(event).event_id
+    best = float("inf")
+    counted = 0
+    for _ in range(repeat):
+        began = time.perf_counter()
+        rows = store.price_history(
+            event_id, since=START - timedelta(days=1), bucket=parse_bucket("1 day")
+        )
+        best = min(best, time.perf_counter() - began)
+        counted = sum(r.count for r in rows)
+    return best, counted
+
+
+def main() -> None:
+    n_events = env_int("BENCH_TRACK_EVENTS", 10)
+    per_event = env_int("BENCH_TRACK_ROWS_PER_EVENT", 1_000_000)
+    total = n_events * per_event
+    print(f"cores: {os.cpu_count()}  table: {total:,} rows, event: {per_event:,} rows, {DAYS} days")
+    path = Path(tempfile.gettempdir()) / f"boxoffice-bench-track-{n_events}x{per_event}.sqlite3"
+    store = open_store(path)
+    assert isinstance(store, SqliteStore)
+    if store.count_listings() != total:
+        store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        store = open_store(path)
+        assert isinstance(store, SqliteStore)
+        events(store, n_events)
+        with timed("SQLite data generation"):
+            fill_sqlite(store, n_events, per_event)
+    seconds, counted = query(store, "3")
+    assert counted == per_event, counted
+    print(f"SQLite price-history:     {seconds:.3f} s  (goal ≤ 1 s)", flush=True)
+    store.close()
+
+    from tests.integration.postgres.pg_server import PostgresServer
+
+    with PostgresServer() as server:
+        url = server.create_database("bench")
+        pg = open_store(url)
+        events(pg, n_events)
+        with timed("PostgreSQL data generation"):
+            fill_postgres(url, n_events, per_event)
+        seconds, counted = query(pg, "3")
+        assert counted == per_event, counted
+        print(f"PostgreSQL price-history: {seconds:.3f} s  (goal ≤ 0.5 s)", flush=True)
+        pg.close()
+
+
+if __name__ == "__main__":
+    main()
