@@ -306,6 +306,16 @@ def ensure_template_db(python: Path, version: str = PRETIX_VERSION) -> Path:
     return target
 
 
+def _die_with_parent() -> None:
+    """In the gunicorn child before exec: get SIGTERM when the test process dies (Linux), so a
+    killed pytest run leaves no server behind."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -516,6 +526,7 @@ def start(
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         try:
             _wait_ready(peer, START_TIMEOUT)
