@@ -157,6 +157,7 @@ class World:
     sessions_valid_after: float = 0.0
     in_flight: int = 0
     peak_in_flight: int = 0
+    attempt_order: list[int] = field(default_factory=list)
 
     KNOBS = (
         "clock_offset",
@@ -243,6 +244,7 @@ class World:
         title: str = "",
     ) -> tuple[StoredReservation | None, list[str]]:
         """Apply the rules; in ``no_lock`` mode check and insert are not atomic."""
+        self.attempt_order.append(resource_id)
         if self.no_lock:
             errors = self._check(user_id, resource_id, start, end, lang)
             await asyncio.sleep(max(self.latency, self.no_lock_window))  # a real DB's race window
@@ -516,6 +518,7 @@ class Booked3App:
         self.world.reservations.clear()
         self.world.log.clear()
         self.world.peak_in_flight = 0
+        self.world.attempt_order.clear()
         self.sessions.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

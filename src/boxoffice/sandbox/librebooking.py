@@ -103,6 +103,8 @@ class LibreBookingApp:
             setattr(self.world, name, getattr(fresh, name))
         self.world.reservations.clear()
         self.world.log.clear()
+        self.world.peak_in_flight = 0
+        self.world.attempt_order.clear()
         self.tokens.clear()
 
     @staticmethod

@@ -6,8 +6,10 @@ Timeline with a window instant T0 (server clock):
    slot's availability; candidates = range minus taken resources, preferred first;
 2. estimate the server's clock offset from its ``Date`` header (core clock);
 3. at T0 − ``warm_ahead`` (server clock): open as many connections as will be used at once;
-4. at T0 (server clock): create attempts in preference order, at most ``concurrency`` in
-   flight; once one attempt won, attempts not yet sent are skipped (they are less preferred);
+4. at T0 (server clock): send the create attempts (built and encoded beforehand) in
+   preference order — each starts writing once the previous one is on the wire, so they
+   reach the server in that order — at most ``concurrency`` in flight; once one attempt won,
+   attempts not yet sent are skipped (they are less preferred);
 5. a session that expired mid-burst gets one fresh login and the expired attempts are retried
    once; if several attempts won (a server without locking), keep the most preferred and
    cancel the others.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +45,7 @@ from boxoffice.platforms.booked.models import (
 log = get_logger(__name__)
 
 SKIPPED = "skipped"
+SEND_GRACE = 0.005  # s: the next attempt starts by then even if no "written" signal came
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,16 @@ def _request(plan: RacePlan, resource: int, owner: str | None) -> BookingRequest
     )
 
 
+def _signal_when_sent(event: asyncio.Event) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """An httpcore ``trace`` callback setting ``event`` once the request is fully written."""
+
+    async def trace(name: str, info: dict[str, Any]) -> None:
+        if name.endswith("send_request_body.complete"):
+            event.set()
+
+    return trace
+
+
 async def _burst(
     client: BookedClient,
     plan: RacePlan,
@@ -180,24 +193,36 @@ async def _burst(
     for lane in range(min(plan.concurrency, len(order))):
         lanes.put_nowait(lane)
     won = asyncio.Event()
+    # sent[i] is set once attempt i's bytes are on the wire (or it ended without sending):
+    # attempt i+1 starts writing only then, so the server receives them in preference order
+    # and the first one is not held up by the others' work.
+    sent = [asyncio.Event() for _ in order]
 
-    async def one(rank: int, resource: int) -> Attempt:
+    async def one(position: int, rank: int, resource: int) -> Attempt:
         lane = await lanes.get()
         try:
+            if position:
+                await sent[position - 1].wait()
             if won.is_set():
                 return Attempt(resource, rank, SKIPPED, "not sent: a preferred one won", 0.0)
             if plan.dry_run:
                 return Attempt(resource, rank, Outcome.DRY_RUN.value, "dry run: not sent", 0.0)
             sent_at = clock()
             began = time.perf_counter()
+            # transports without httpcore's trace (in-process ones) release the next attempt
+            # after a short grace instead
+            fallback = asyncio.get_running_loop().call_later(SEND_GRACE, sent[position].set)
             try:
                 ready = (prepared or {}).get(rank)
                 if ready is not None:
+                    ready.extensions["trace"] = _signal_when_sent(sent[position])
                     result = await client.submit(ready, lane=lane)
                 else:
                     result = await client.create(_request(plan, resource, owner), lane=lane)
             except BoxofficeError as exc:
                 result = CreateResult(Outcome.ERROR, exc.one_line())
+            finally:
+                fallback.cancel()
             latency = (time.perf_counter() - began) * 1000
             if result.outcome is Outcome.BOOKED:
                 won.set()
@@ -211,10 +236,14 @@ async def _burst(
                 sent_at=sent_at,
             )
         finally:
+            sent[position].set()
             lanes.put_nowait(lane)
 
     # Tasks start in creation order and the lane queue is FIFO: dispatch follows preference.
-    tasks = [asyncio.create_task(one(rank, resource)) for rank, resource in order]
+    tasks = [
+        asyncio.create_task(one(position, rank, resource))
+        for position, (rank, resource) in enumerate(order)
+    ]
     return list(await asyncio.gather(*tasks))
 
 

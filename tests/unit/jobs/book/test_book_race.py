@@ -154,3 +154,31 @@ async def test_nothing_free_means_no_attempt(tmp_path: Path) -> None:
     assert report.candidates == []
     assert report.attempts == []
     assert creates(app) == []
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_attempts_reach_a_real_server_in_preference_order(dialect: str, tmp_path: Path) -> None:
+    """Over real TCP, 8 lanes at once: the server still sees the attempts best first."""
+    import asyncio
+
+    from boxoffice.platforms.booked import make_client
+    from boxoffice.sandbox.server import SandboxServer
+
+    app = make_app(dialect)
+    close_window(app)  # all refused, so all are sent
+    app.world.php_mode = True  # processed strictly in arrival order
+    app.world.latency = 0.01
+    with SandboxServer({dialect: app}) as urls:
+        base = urls[dialect] + "/Web"
+
+        async def main() -> RaceReport:
+            client = make_client(dialect, base, timezone=ZURICH)
+            cache = SessionCache(tmp_path, dialect, base, CREDS.username)
+            try:
+                return await run_race(client, plan(prefer=[237, 240, 232]), CREDS, cache)
+            finally:
+                await client.aclose()
+
+        report = asyncio.run(main())
+    assert report.candidates == [237, 240, 232, 231, 233, 234, 235, 236, 238, 239]
+    assert app.world.attempt_order == report.candidates
