@@ -385,6 +385,8 @@ class Watcher:
                         self._flush()
                     if bought:
                         self.archiver.consider(poll.fetched.response, "marketplace")
+                        for index, response in enumerate(self.client.last_chain):
+                            self.archiver.save(response, f"cart_add_{index + 1}")
                         return
                 elif candidates:
                     self._report_detections(candidates)

@@ -46,6 +46,12 @@ async def test_listing_that_appears_is_carted_with_the_session(
     results = [line.result for line in reporter.lines]
     assert results[0] == "marketplace link found"
     assert results[-1] == "IN CART — checkout reached"
+    cart_files = [p for p in outcome.archived if "cart_add_" in p.name]
+    assert len(cart_files) == 3  # POST, /checkout/start, /checkout/questions/
+    session = outcome.cookies.get("pretix_session") or ""
+    for path in cart_files:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert session not in headers_of(path)
 
 
 async def test_taken_listing_moves_on_to_the_next_at_once(tmp_path: Path, sleeps: Sleeps) -> None:
