@@ -49,7 +49,7 @@ async def run(console: Console, workdir: Path) -> dict[str, Any]:
             prefer=[238, 239],
             timezone=TIMEZONE,
             at=datetime.fromtimestamp(t0, UTC),
-            concurrency=8,
+            concurrency=2,  # two in flight: both win on the lock-free server, one is released
             lead=10.0,  # prepare at once (the sandbox window opens in seconds)
             warm_ahead=0.3,
         )
