@@ -159,3 +159,14 @@ def test_request_log_counts_new_tcp_connections() -> None:
 
         asyncio.run(main())
     assert [e.new_connection for e in app.world.log] == [True, False, False, True]
+
+
+def test_served_with_defaults_it_sends_one_skewed_date_header() -> None:
+    app = sim.create_app()
+    app.world.clock_offset = -7200.0
+    with SandboxServer({"b": app}) as urls:  # the default server adds no Date of its own
+        answer = httpx.head(urls["b"] + "/Web/index.php")
+    dates = answer.headers.get_list("date")
+    assert len(dates) == 1
+    served = email.utils.parsedate_to_datetime(dates[0]).timestamp()
+    assert abs(served - (time.time() - 7200)) < 5
