@@ -141,7 +141,7 @@ _CSRF_NAME = 'name="csrfmiddlewaretoken"'
 def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...] | None:
     """The fast path: listings from ``panel panel-default`` blocks, or None if incomplete.
 
-    Only ``str.find`` over the panel blocks (no regex engine on the hot path). None means
+    Only ``str.find`` over the panel blocks (no regex engine on the usual path). None means
     "this page is not shaped as expected" (a panel with a buy form but no title, price or
     token): the caller then falls back to the DOM parser.
     """
@@ -160,8 +160,9 @@ def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...]
         tag_end = find(">", buy, end)
         if form_at == -1 or tag_end == -1:
             return None
-        tag = html[form_at:tag_end]
-        if 'method="post"' not in tag and _METHOD_POST.search(tag) is None:
+        if find('method="post"', form_at, tag_end) == -1 and (
+            _METHOD_POST.search(html, form_at, tag_end) is None
+        ):
             start = nxt  # a GET form or a link: not a buy form
             continue
         quote_at = rfind('"', form_at, buy)
@@ -171,23 +172,35 @@ def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...]
         price_at = find(_H2, start, form_at)
         price_end = find("</h2>", price_at, form_at)
         csrf = find(_CSRF_NAME, tag_end, end)
-        if -1 in (quote_at, quote_end, title_at, title_end, price_at, price_end, csrf):
-            return None
-        input_at = rfind("<", tag_end, csrf)
         input_end = find(">", csrf, end)
-        value = _VALUE.search(html, input_at, input_end) if input_end != -1 else None
-        if input_at == -1 or value is None:
+        value_at = find('value="', rfind("<", tag_end, csrf), input_end)
+        value_end = find('"', value_at + 7, input_end)
+        if (
+            quote_at == -1
+            or quote_end == -1
+            or title_at == -1
+            or title_end == -1
+            or price_at == -1
+            or price_end == -1
+            or csrf == -1
+            or input_end == -1
+            or value_at == -1
+            or value_end == -1
+        ):
             return None
         action = html[quote_at + 1 : quote_end]
-        price_text = html[price_at + len(_H2) : price_end].strip()
-        amount, currency = parse_price(price_text)
+        if "&" in action:
+            action = htmllib.unescape(action)
+        amount, currency = parse_price(html[price_at + len(_H2) : price_end].strip())
         found.append(
             Listing(
                 ticket_type=_clean(html[title_at + len(_H3) : title_end]),
                 price=amount,
                 currency=currency,
-                buy_url=_absolute(page_url, origin, htmllib.unescape(action)),
-                csrf_token=value.group(1),
+                buy_url=origin + action
+                if origin and action[:1] == "/" and action[:2] != "//"
+                else _absolute(page_url, origin, action),
+                csrf_token=html[value_at + 7 : value_end],
             )
         )
         start = nxt
@@ -273,11 +286,11 @@ def parse_marketplace(html: str, page_url: str = "") -> MarketplacePage:
 
     ``page_url`` makes buy URLs absolute (pass the URL the page was fetched from).
     """
-    if BUY_MARKER not in html:
-        return _empty_or_other(html)
     fast = parse_marketplace_fast(html, page_url)
     if fast:
         return MarketplacePage("listings", fast, "fast")
+    if fast is not None and BUY_MARKER not in html:
+        return _empty_or_other(html)
     dom = parse_marketplace_dom(html, page_url)
     if dom:
         return MarketplacePage("listings", dom, "dom", "fast path found no listing panels")
