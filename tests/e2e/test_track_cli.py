@@ -186,3 +186,44 @@ def test_unknown_event_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 9
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "no event 'nope'" in proc.stderr
+
+
+def test_start_scheduler_snapshots_then_stops_on_ctrl_c(env: dict[str, Path], sandbox: str) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    db = str(env["db"])
+    run("fetch-events", "--db", db, "--events", f"csv:{env['events']}")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "boxoffice.cli", "track", "start-scheduler", "--db", db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **os.environ,
+            "BOXOFFICE_TRACK_PROXY_URL": sandbox,
+            "BOXOFFICE_TRACK_PROXY_API_KEY": "e2e-key",
+        },
+    )
+    runs = 0
+    try:
+        for _ in range(300):  # both tracked events are due at once: wait for their runs
+            if proc.poll() is not None:
+                break
+            with sqlite3.connect(db) as conn:
+                runs = conn.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0]
+            if runs >= 2:
+                break
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert runs == 2, err
+    assert proc.returncode == 0, err
+    assert "scheduler stopped after 2 snapshot(s)" in out
+    shown = json.loads(run("show-events", "--db", db, "--json"))
+    for event in shown:
+        if event["is_tracked"]:
+            assert event["last_listings_fetch"] is not None
+            assert event["next_run_at"] > event["last_listings_fetch"]

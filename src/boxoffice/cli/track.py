@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from boxoffice.cli.context import get_ctx
+from boxoffice.core import pacing
 from boxoffice.core.pacing import JITTER_STRATEGIES
-from boxoffice.errors import ConfigurationError, NotFoundError
+from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
 from boxoffice.jobs.track import analytics, charts, events, runtime
 from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
 from boxoffice.jobs.track.snapshot import choose_source, snapshot
@@ -96,9 +97,7 @@ def init_db(ctx: typer.Context, db: DbOpt = None) -> None:
                 if ts.usable
                 else ", plain PostgreSQL (date_bin buckets; TimescaleDB not available)"
             )
-        _console(ctx).print(
-            f"store ready: {store.describe()} — schema version {version}{extra}"  # type: ignore[attr-defined]
-        )
+        _console(ctx).print(f"store ready: {store.describe()} — schema version {version}{extra}")
 
 
 @app.command("fetch-events")
@@ -142,13 +141,15 @@ def show_events(
     db: DbOpt = None,
     tz: TzOpt = None,
     as_json: JsonOpt = False,
-    all_events: Annotated[bool, typer.Option("--all", help="Include untracked events.")] = True,
+    tracked_only: Annotated[
+        bool, typer.Option("--tracked-only", help="Hide untracked events.")
+    ] = False,
 ) -> None:
-    """List the stored events with their next scheduled snapshot."""
+    """List the stored events with their last and next snapshot."""
     settings = _settings(ctx, db, timezone=tz)
     zone = runtime.zone(settings.track.timezone)
     with _store(settings) as store:
-        rows = store.events(tracked_only=not all_events)
+        rows = store.events(tracked_only=tracked_only)
     if as_json:
         sys.stdout.write(
             json.dumps(
@@ -553,13 +554,24 @@ def _scheduler_settings(
     )
 
 
+def _open_when_up(ctx: typer.Context, settings: Settings) -> Store:
+    """Open the store; while the database is down, say so in one line and retry."""
+    while True:
+        try:
+            return runtime.open_from_settings(settings)
+        except StorageError as exc:
+            wait = settings.track.db_retry_seconds
+            get_ctx(ctx).err.print(f"{exc.one_line()} — retrying in {wait:g} s (Ctrl-C to stop)")
+            asyncio.run(pacing.sleep(wait))
+
+
 def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None:
     console = _console(ctx)
     config = ScheduleConfig.from_settings(settings.track)
     console.print(
         f"scheduler: every {config.interval_hours:g} h × [{config.min_factor}, "
         f"{config.max_factor}] ({config.strategy}), {config.concurrency} at once, "
-        f"store {store.describe()} — Ctrl-C to stop"  # type: ignore[attr-defined]
+        f"store {store.describe()} — Ctrl-C to stop"
     )
 
     async def main() -> None:
@@ -596,8 +608,11 @@ def start_scheduler(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
         proxy_url=proxy_url,
     )  # fmt: skip
-    with _store(settings) as store:
+    store = _open_when_up(ctx, settings)
+    try:
         _run_scheduler(ctx, settings, store)
+    finally:
+        store.close()
 
 
 @app.command("run")
@@ -617,7 +632,7 @@ def run(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
         events=events_source, proxy_url=proxy_url,
     )  # fmt: skip
-    with _store(settings) as store:
+    with contextlib.closing(_open_when_up(ctx, settings)) as store:
         result = asyncio.run(_fetch_events(settings, store))
         r = result.result
         _console(ctx).print(

@@ -18,6 +18,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from boxoffice.core import pacing
 from boxoffice.core.logging import get_logger
@@ -172,18 +173,21 @@ class Scheduler:
         except Exception as exc:  # a bug must not kill the scheduler; the lease retries it
             log.exception("snapshot crashed", viagogo_id=run.viagogo_id, error=repr(exc))
 
-    async def _wait(self, seconds: float) -> None:
-        """Sleep, but wake early when a running snapshot frees a slot."""
-        if not self._inflight:
-            await self.clock.sleep(seconds)
-            return
+    async def _wait(self, seconds: float, stop: asyncio.Event | None = None) -> None:
+        """Sleep, but wake early when a running snapshot frees a slot or ``stop`` is set."""
+        waiters: set[asyncio.Future[Any]] = set()
         if len(self._inflight) >= self.config.concurrency:
-            await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
-            return
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        await asyncio.wait({sleeper, *self._inflight}, return_when=asyncio.FIRST_COMPLETED)
-        if not sleeper.done():
-            sleeper.cancel()
+            waiters.update(self._inflight)  # a free slot is the next thing worth waking for
+        else:
+            waiters.add(asyncio.ensure_future(self.clock.sleep(seconds)))
+            waiters.update(self._inflight)
+        stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
+        if stopper is not None:
+            waiters.add(stopper)
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            if waiter not in self._inflight and not waiter.done():
+                waiter.cancel()
 
     async def run(
         self, *, stop: asyncio.Event | None = None, until: datetime | None = None
@@ -218,7 +222,7 @@ class Scheduler:
                         error=exc.one_line(),
                         retry_in_s=self.config.db_retry_seconds,
                     )
-                    await self._wait(self.config.db_retry_seconds)
+                    await self._wait(self.config.db_retry_seconds, stop)
                     continue
                 if claimed and len(self._inflight) < self.config.concurrency:
                     await pacing.sleep(0)
@@ -228,7 +232,7 @@ class Scheduler:
                     wait = min(wait, max(0.0, (due - self.clock.now()).total_seconds()))
                 if until is not None:
                     wait = min(wait, max(0.0, (until - self.clock.now()).total_seconds()))
-                await self._wait(max(wait, 0.001))
+                await self._wait(max(wait, 0.001), stop)
         finally:
             if self._inflight:
                 await asyncio.gather(*self._inflight, return_exceptions=True)

@@ -141,6 +141,10 @@ class Store(Protocol):
 
     backend: str
 
+    def describe(self) -> str:
+        """Where the data is, for messages (never a password)."""
+        ...
+
     def close(self) -> None:
         """Release the connection."""
         ...
