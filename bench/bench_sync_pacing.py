@@ -28,7 +28,7 @@ COUNT = 200
 EVENT = "pace00000000000000000200"
 
 
-async def measure(tmp: Path) -> list[float]:
+async def measure(tmp: Path, burst: int) -> list[float]:
     stamps: list[float] = []
 
     def receiver(request: httpx.Request) -> httpx.Response:
@@ -44,6 +44,7 @@ async def measure(tmp: Path) -> list[float]:
         secret="bench",
         ticket_filter=TicketFilter([], ""),
         interval=INTERVAL,
+        burst=burst,
     )
     ledger = Ledger(tmp / "ledger.sqlite3")
     try:
@@ -59,19 +60,24 @@ async def measure(tmp: Path) -> list[float]:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="bench-sync-pace-") as name:
-        gaps = asyncio.run(measure(Path(name)))
-    mean = statistics.fmean(gaps)
-    error = (mean - INTERVAL) / INTERVAL * 100
-    ordered = sorted(gaps)
-    p50, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
-    verdict = "met" if abs(error) <= 5 else "MISSED"
-    print(f"{len(gaps) + 1} deliveries at --interval {INTERVAL}: mean gap {mean * 1000:.2f} ms")
-    print(
-        f"  error {error:+.2f} % (goal ±5 %: {verdict}); "
-        f"p50 {p50 * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms"
-    )
-    print(f"  min {ordered[0] * 1000:.2f} ms, max {ordered[-1] * 1000:.2f} ms")
+    ok = True
+    for burst in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="bench-sync-pace-") as name:
+            gaps = asyncio.run(measure(Path(name), burst))
+        mean = statistics.fmean(gaps)
+        error = (mean - INTERVAL) / INTERVAL * 100
+        ordered = sorted(gaps)
+        p50, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
+        verdict = "met" if abs(error) <= 5 else "MISSED"
+        ok = ok and abs(error) <= 5
+        print(
+            f"burst {burst}: {len(gaps) + 1} deliveries at --interval {INTERVAL}: "
+            f"mean gap {mean * 1000:.2f} ms, error {error:+.2f} % (goal ±5 %: {verdict})"
+        )
+        print(
+            f"  p50 {p50 * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms, "
+            f"min {ordered[0] * 1000:.2f} ms, max {ordered[-1] * 1000:.2f} ms"
+        )
     return 0
 
 

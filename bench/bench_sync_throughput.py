@@ -21,9 +21,10 @@ import httpx
 from boxoffice.core.http import HttpOptions, create_client
 from boxoffice.jobs.sync.filtering import TicketFilter
 from boxoffice.jobs.sync.ledger import Ledger
-from boxoffice.jobs.sync.push import PushConfig, run_push
+from boxoffice.jobs.sync.push import PushConfig, PushObserver, PushPlan, run_push
 from boxoffice.jobs.sync.regions import Region, Target
 from boxoffice.platforms.vivenu.tickets import TicketsClient
+from boxoffice.sandbox import vivenu
 from boxoffice.sandbox.vivenu import DEFAULT_KEY
 
 TICKETS = 20_000
@@ -82,6 +83,43 @@ async def push(urls: dict[str, str], tmp: Path, concurrency: int, label: str) ->
         ledger.close()
 
 
+async def in_process(tmp: Path) -> tuple[int, float, float]:
+    """The job's own cost: an instant in-process receiver, tickets pre-pulled from an in-process
+    simulator; returns (delivered, seconds delivering, CPU ms per delivery)."""
+    app = vivenu.create_app(seed=0)
+    app.state.vivenu.events[EVENT] = TICKETS
+    cfg = PushConfig(
+        region=Region("BENCH", "BENCH_API", DEFAULT_KEY, "http://vivenu.sim", EVENT),
+        event=EVENT,
+        target=Target("bench", "http://receiver.sim/hook"),
+        secret=SECRET,
+        ticket_filter=TicketFilter([], ""),
+        interval=0.0,
+        concurrency=8,
+    )
+    ledger = Ledger(tmp / "ledger-in-process.sqlite3")
+    marks: dict[str, float] = {}
+
+    class Clock(PushObserver):
+        def planned(self, plan: PushPlan) -> None:
+            marks["wall"], marks["cpu"] = time.perf_counter(), time.process_time()
+
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as vhttp,
+            create_client(transport=httpx.MockTransport(lambda r: httpx.Response(200))) as whttp,
+        ):
+            tickets = TicketsClient(vhttp, cfg.region.base_url, DEFAULT_KEY)
+            result = await run_push(
+                cfg, tickets=tickets, webhook=whttp, ledger=ledger, spool_dir=tmp, observer=Clock()
+            )
+            wall = time.perf_counter() - marks["wall"]
+            cpu_ms = (time.process_time() - marks["cpu"]) / max(1, result.delivered) * 1000
+            return result.delivered, wall, cpu_ms
+    finally:
+        ledger.close()
+
+
 async def pull_only(urls: dict[str, str]) -> float:
     async with create_client() as http:
         client = TicketsClient(http, urls["vivenu"], DEFAULT_KEY)
@@ -94,6 +132,12 @@ async def pull_only(urls: dict[str, str]) -> float:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-sync-push-") as name:
         tmp = Path(name)
+        delivered, seconds, cpu_ms = asyncio.run(in_process(tmp))
+        print(
+            f"job overhead (instant in-process receiver): {delivered:,} in {seconds:.2f} s = "
+            f"{delivered / seconds:,.0f}/s; {cpu_ms:.2f} ms CPU per delivery "
+            "(sign, POST, ledger commit)"
+        )
         proc, urls = start_sandbox(tmp)
         try:
             httpx.post(urls["vivenu"] + "/_sandbox/events", json={"event": EVENT, "count": TICKETS})

@@ -257,7 +257,7 @@ def push(
     event: EventArg = None,
     target: Annotated[
         str | None,
-        typer.Option(help="Webhook target: a name from [sync.targets] (test, prod) or a URL."),
+        typer.Option(help="Webhook target: a name from \\[sync.targets] (test, prod) or a URL."),
     ] = None,
     test: Annotated[
         bool, typer.Option("--test", help="Send one ticket to the test target.")

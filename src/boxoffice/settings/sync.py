@@ -58,6 +58,13 @@ class SyncSettings(BaseModel):
         True, description="also send Standard Webhooks headers (webhook-id/-timestamp/-signature)"
     )
     interval: float = Field(1.8, ge=0, description="seconds between deliveries (0 = unpaced)")
+    burst: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="deliveries allowed back to back after a stall (1 = never closer than "
+        "interval; 2 keeps the mean pace exact when the machine is late now and then)",
+    )
     concurrency: int = Field(1, ge=1, le=64, description="deliveries in flight at once")
     statuses: list[str] = Field(
         default_factory=lambda: ["VALID", "DETAILSREQUIRED"],

@@ -58,6 +58,7 @@ class PushConfig:
     ticket_filter: TicketFilter
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     interval: float = 1.8
+    burst: int = 1
     concurrency: int = 1
     limit: int | None = None
     dry_run: bool = False
@@ -180,7 +181,7 @@ class _Deliverer:
         self.clock = clock
         self.sleep = sleeper
         self.limiter = (
-            pacing.RateLimiter.every(cfg.interval, clock=clock, sleeper=sleeper)
+            pacing.RateLimiter(1.0 / cfg.interval, burst=cfg.burst, clock=clock, sleeper=sleeper)
             if cfg.interval > 0
             else None
         )

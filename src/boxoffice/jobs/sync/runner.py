@@ -76,6 +76,7 @@ def build_push_config(
             schedule=tuple(sync.retry_schedule), cap=sync.retry_cap, max_attempts=sync.max_attempts
         ),
         interval=sync.interval,
+        burst=sync.burst,
         concurrency=sync.concurrency,
         limit=limit,
         dry_run=request.dry_run,

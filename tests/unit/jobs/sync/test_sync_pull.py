@@ -88,11 +88,11 @@ async def test_memory_stays_flat_in_the_number_of_tickets(tmp_path: Path) -> Non
 
     peaks = []
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        for total in (500, 4_000):
+        for total in (300, 2_400):
             client = TicketsClient(http, "http://vivenu.test", "k")
             tracemalloc.start()
             result = await run_pull(
-                client, str(total), tmp_path, region="PROD", top=250, individual=False
+                client, str(total), tmp_path, region="PROD", top=100, individual=False
             )
             peaks.append(tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
