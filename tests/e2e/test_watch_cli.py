@@ -1,9 +1,8 @@
-"""`boxoffice watch …` end to end: the real CLI in a subprocess against the simulator."""
+"""`boxoffice watch …` end to end: the CLI entry point against the simulator."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import stat
 import subprocess
@@ -54,18 +53,6 @@ def cli(
         return Result(code, out.out, out.err)
 
     return invoke
-
-
-def boxoffice(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "boxoffice.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        env=env,
-    )
 
 
 @pytest.fixture
