@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from boxoffice.cli import main
-from boxoffice.core.http import CookieJar
+from boxoffice.core.http import CookieJar, CookieRecord
 from boxoffice.sandbox.pretix_marketplace import create_app, render_marketplace
 from boxoffice.sandbox.server import SandboxServer
 
@@ -234,6 +234,24 @@ def test_handoff_without_the_cookie_file(cli: Callable[..., Result]) -> None:
     proc = cli("watch", "handoff", "--cookies", "missing.txt", "--url", "https://t.example.com/")
     assert proc.returncode == 9
     assert "cookie file missing.txt does not exist" in proc.stderr
+
+
+def test_missing_browser_is_one_line_with_manual_steps(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    jar = CookieJar()
+    jar.set(CookieRecord("__Host-pretix_session", "s3cr3tsession", "t.example.com", secure=True))
+    jar.set(CookieRecord("__QXSESSION", "frontvalue", "t.example.com", secure=True))
+    cookies = jar.save(tmp_path / "cookies.txt")
+    proc = cli(
+        "watch", "handoff", "--cookies", str(cookies), "--url", "https://t.example.com/e/",
+        "--browser", str(tmp_path / "no-such-chrome"),
+    )  # fmt: skip
+    assert proc.returncode == 10
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "__Host-pretix_session" in proc.stdout  # what to paste by hand
+    assert "__QXSESSION" in proc.stdout
 
 
 def test_test_handoff_notifies_a_webhook(cli: Callable[..., Result]) -> None:

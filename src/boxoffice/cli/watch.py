@@ -171,6 +171,8 @@ def run(
             markup=False,
         )
     mode: HandoffMode = "none" if ws.headless else "headless" if browser_headless else "open"
+    if mode != "none" and settings.browser.cdp_url is None:
+        _check_browser(settings.browser.executable, err)
     http_options = _http_options(settings)
     options = RunOptions(
         http=http_options,
@@ -201,6 +203,21 @@ def run(
     if not any(r.ok for r in reports) and not dry_run:
         err.print("no ticket in the cart (request budget used up)", markup=False)
         raise typer.Exit(EXIT_NO_TICKET)
+
+
+def _check_browser(configured: Path | None, err: Any) -> None:
+    """Say now, not after the race, when no browser can be found for the handoff."""
+    from boxoffice.core import browser
+
+    try:
+        browser.find_browser(configured)
+    except BrowserError as exc:
+        err.print(
+            f"warning: {exc.message} — after a cart add the manual steps will be printed "
+            "instead (or use --browser PATH, --cdp URL, --headless)",
+            style="yellow",
+            markup=False,
+        )
 
 
 def _summarize(console: Any, reports: list[WatchReport], as_json: bool) -> None:
