@@ -66,6 +66,12 @@ class BookSettings(BaseModel):
     warm_ahead: float = Field(
         2.0, gt=0, description="seconds before T0 to open (warm) the connections"
     )
+    margin_ms: float = Field(
+        5.0,
+        ge=0,
+        le=1000,
+        description="fire this many ms after the measured T0 (absorbs clock-estimate error)",
+    )
 
     def secret_values(self) -> list[str]:
         """Secret values of this section in clear, for redaction only."""

@@ -6,10 +6,11 @@ Timeline with a window instant T0 (server clock):
    slot's availability; candidates = range minus taken resources, preferred first;
 2. estimate the server's clock offset from its ``Date`` header (core clock);
 3. at T0 − ``warm_ahead`` (server clock): open as many connections as will be used at once;
-4. at T0 (server clock): send the create attempts (built and encoded beforehand) in
-   preference order — each starts writing once the previous one is on the wire, so they
-   reach the server in that order — at most ``concurrency`` in flight; once one attempt won,
-   attempts not yet sent are skipped (they are less preferred);
+4. at T0 + ``margin`` (server clock; the margin absorbs the offset estimate's error, since an
+   attempt arriving before the window opens is refused): send the create attempts (built
+   and encoded beforehand) in preference order — each starts writing once the previous one
+   is on the wire, so they reach the server in that order — at most ``concurrency`` in
+   flight; once one attempt won, attempts not yet sent are skipped (less preferred);
 5. a session that expired mid-burst gets one fresh login and the expired attempts are retried
    once; if several attempts won (a server without locking), keep the most preferred and
    cancel the others.
@@ -65,6 +66,7 @@ class RacePlan:
     concurrency: int = 8
     lead: float = 60.0
     warm_ahead: float = 2.0
+    margin: float = 0.005
     dry_run: bool = False
 
 
@@ -296,7 +298,7 @@ async def run_race(
             f"server clock offset {estimate.offset * 1000:+.1f} ms"
             f" (± {estimate.uncertainty * 1000:.1f} ms, {estimate.samples} probes)"
         )
-        fire = estimate.local_time(t0)
+        fire = estimate.local_time(t0) + plan.margin  # a hair late rather than early
         width = min(plan.concurrency, len(report.candidates))
         if clock() < fire - plan.warm_ahead:
             await core_clock.wait_until(fire - plan.warm_ahead, clock=clock)

@@ -69,6 +69,7 @@ def plan_from(
         concurrency=book.concurrency,
         lead=book.lead,
         warm_ahead=book.warm_ahead,
+        margin=book.margin_ms / 1000,
         dry_run=dry_run,
     )
 
