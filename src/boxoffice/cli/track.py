@@ -23,7 +23,7 @@ from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
 from boxoffice.jobs.track import analytics, charts, events, runtime
 from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
 from boxoffice.jobs.track.snapshot import choose_source, snapshot
-from boxoffice.jobs.track.store import Store
+from boxoffice.jobs.track.store import Store, StoredListing
 from boxoffice.platforms.listings.csv_import import RowError, read_listings
 from boxoffice.settings import Settings
 
@@ -389,8 +389,6 @@ def import_listings(
         batch: list[Any] = []
         unknown = 0
         inserted = 0
-        from boxoffice.jobs.track.store.base import StoredListing
-
         for item in read_listings(fh, errors=errors, source=str(file)):
             if item.viagogo_id not in ids:
                 try:

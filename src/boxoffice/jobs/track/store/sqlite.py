@@ -426,8 +426,9 @@ class SqliteStore:
         """Per bucket (aligned on the epoch, UTC) min/avg/median/max, listings, tickets.
 
         Each bucket is a range scan of the covering index (event_id, captured_at, price,
-        quantity); its median sorts only that bucket's prices. Very many buckets fall back to
-        one window-function query.
+        quantity) for the aggregates, and one more to sort that bucket's prices for the median
+        (average of the two middle values, like ``percentile_cont(0.5)``). Very many buckets
+        fall back to one window-function query.
         """
         bounds = self._read(
             "SELECT min(captured_at), max(captured_at) FROM listings "
@@ -440,6 +441,27 @@ class SqliteStore:
         start = bucket_start(first, bucket)
         if (last - start) / bucket > MAX_BUCKET_QUERIES:
             return self._price_history_window(event_id, since=since, bucket=bucket)
+        with self._snapshot():
+            return self._buckets(event_id, since=since, start=start, last=last, bucket=bucket)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the same data (WAL snapshot)."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def _buckets(
+        self,
+        event_id: int,
+        *,
+        since: datetime,
+        start: datetime,
+        last: datetime,
+        bucket: timedelta,
+    ) -> list[BucketStats]:
         out: list[BucketStats] = []
         lower = max(since, start)
         while start <= last:
@@ -453,13 +475,17 @@ class SqliteStore:
             )[0]
             count = int(agg[3])
             if count:
-                middle = self._read(
-                    "SELECT price_per_ticket FROM listings "
-                    "WHERE event_id = ? AND captured_at >= ? AND captured_at < ? "
-                    "ORDER BY price_per_ticket LIMIT ? OFFSET ?",
-                    (*params, 2 - count % 2, (count - 1) // 2),
+                # sorting the bucket's prices here beats SQLite's ORDER BY … OFFSET n/2
+                prices = sorted(
+                    p
+                    for (p,) in self._read(
+                        "SELECT price_per_ticket FROM listings "
+                        "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?",
+                        params,
+                    )
                 )
-                median = sum(float(m[0]) for m in middle) / len(middle)
+                n = len(prices)
+                median = (prices[(n - 1) // 2] + prices[n // 2]) / 2
                 out.append(
                     BucketStats(
                         key=iso(start),
