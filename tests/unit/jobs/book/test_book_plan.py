@@ -80,3 +80,35 @@ def test_attributes() -> None:
     assert parse_attributes(["1=Physics", "4=a=b"]) == {1: "Physics", 4: "a=b"}
     with pytest.raises(ConfigurationError, match="ID=VALUE"):
         parse_attributes(["dept:Physics"])
+
+
+def test_plan_from_settings_at_opens_and_now() -> None:
+    from boxoffice.jobs.book.runner import plan_from
+    from boxoffice.settings.book import BookSettings
+
+    book = BookSettings(
+        resources="231-233",
+        prefer="233",
+        date="2026-12-01",
+        start="09:00",
+        end="12:00",
+        opens="7 days before 00:00",
+        attributes={"1": "Physics"},
+    )
+    by_opens = plan_from(book)
+    assert by_opens.at == datetime(2026, 11, 23, 23, tzinfo=UTC)
+    assert by_opens.prefer == [233]
+    assert by_opens.attributes == {1: "Physics"}
+    by_at = plan_from(book, at="2026-11-24T00:00:05+01:00")
+    assert by_at.at == datetime(2026, 11, 23, 23, 0, 5, tzinfo=UTC)
+    assert plan_from(book, at="2026-11-24T00:00:05", now_flag=True).at is None
+
+
+def test_plan_from_settings_names_what_is_missing() -> None:
+    from boxoffice.jobs.book.runner import plan_from
+    from boxoffice.settings.book import BookSettings
+
+    with pytest.raises(ConfigurationError, match="no resources"):
+        plan_from(BookSettings(date="+1", start="09:00", end="10:00"))
+    with pytest.raises(ConfigurationError, match="--start, --end"):
+        plan_from(BookSettings(resources="1-3", date="+1"))
