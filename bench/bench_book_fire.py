@@ -15,17 +15,17 @@ import asyncio
 import os
 import statistics
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-
-from tests.unit.platforms.booked.booked_testkit import SLOT, ZURICH
 
 from bench._book_sandbox import booked3_process, control
 from boxoffice.jobs.book.race import RacePlan, run_race
 from boxoffice.jobs.book.session import SessionCache
-from boxoffice.platforms.booked import Credentials, make_client
+from boxoffice.platforms.booked import Credentials, Slot, make_client
 from boxoffice.sandbox import booked3 as sim
 
+ZURICH = "Europe/Zurich"
+SLOT = Slot.local(date(2026, 12, 1), time(9), time(12), ZURICH)
 RUNS = 10
 SKEW = 2.5
 AHEAD = 3.0
