@@ -70,7 +70,7 @@ def _settings(ctx: typer.Context, book: dict[str, Any]) -> Settings:
 
 def _run(settings: Settings, job: Callable[[BookedClient], Awaitable[T]]) -> T:
     async def main() -> T:
-        client = open_client(settings.book)
+        client = open_client(settings.book, http=settings.http)
         try:
             return await job(client)
         finally:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from boxoffice.core.http import HttpOptions
 from boxoffice.core.state import state_dir
 from boxoffice.errors import ConfigurationError
 from boxoffice.jobs.book.plan import (
@@ -18,7 +19,7 @@ from boxoffice.jobs.book.race import RacePlan
 from boxoffice.jobs.book.session import SessionCache, credentials_from
 from boxoffice.platforms.booked.client import BookedClient, Credentials, make_client
 from boxoffice.platforms.booked.models import Slot
-from boxoffice.settings import Settings
+from boxoffice.settings import HttpSettings, Settings
 from boxoffice.settings.book import BookSettings
 
 
@@ -75,9 +76,12 @@ def plan_from(
 
 
 def open_client(
-    book: BookSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    book: BookSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    http: HttpSettings | None = None,
 ) -> BookedClient:
-    """The dialect's client for ``book.url``."""
+    """The dialect's client for ``book.url`` (HTTP options from the ``[http]`` settings)."""
     return make_client(
         book.dialect,
         book.url or "",
@@ -86,6 +90,7 @@ def open_client(
         timezone=book.timezone,
         owner_id=book.owner,
         max_connections=max(book.concurrency + 2, 10),
+        options=HttpOptions.from_settings(http) if http is not None else None,
     )
 
 

@@ -38,6 +38,7 @@ class BaseClient:
         verify: bool | str = True,
         max_connections: int = 100,
         owner_id: str | None = None,
+        options: core_http.HttpOptions | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.language = language
@@ -45,7 +46,9 @@ class BaseClient:
         self.tz = zone(timezone)
         self.session: BookedSession | None = None
         self.owner_id = owner_id
-        self._options = core_http.HttpOptions(verify=verify, max_connections=max_connections)
+        self._options = dataclasses.replace(
+            options or core_http.HttpOptions(), verify=verify, max_connections=max_connections
+        )
         self._transport = transport
         self._headers = {"Accept-Language": accept_language(language)}
         self.http: core_http.BoxofficeClient = core_http.create_client(

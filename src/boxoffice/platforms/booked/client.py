@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 import httpx
 
-from boxoffice.core.http import BoxofficeClient
+from boxoffice.core.http import BoxofficeClient, HttpOptions
 from boxoffice.errors import ConfigurationError
 from boxoffice.platforms.booked.models import (
     BookedSession,
@@ -111,8 +111,12 @@ def make_client(
     verify: bool | str = True,
     max_connections: int = 100,
     owner_id: str | None = None,
+    options: HttpOptions | None = None,
 ) -> BookedClient:
-    """A client for ``dialect`` at ``base_url`` (e.g. ``https://host/booked/Web``)."""
+    """A client for ``dialect`` at ``base_url`` (e.g. ``https://host/booked/Web``).
+
+    ``options`` carries timeouts, HTTP/2 and the User-Agent (``HttpOptions.from_settings``).
+    """
     if not base_url:
         raise ConfigurationError(
             "no scheduler URL", hint="pass --url or set book.url / BOXOFFICE_BOOK_URL"
@@ -128,6 +132,7 @@ def make_client(
             verify=verify,
             max_connections=max_connections,
             owner_id=owner_id,
+            options=options,
         )
     if dialect == "librebooking":
         from boxoffice.platforms.booked.librebooking import LibreBookingClient
@@ -140,6 +145,7 @@ def make_client(
             verify=verify,
             max_connections=max_connections,
             owner_id=owner_id,
+            options=options,
         )
     raise ConfigurationError(
         f"unknown dialect {dialect!r}", hint=f"choose one of {', '.join(DIALECTS)}"
