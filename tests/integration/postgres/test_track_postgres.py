@@ -234,3 +234,28 @@ def test_unreachable_database_is_one_line_without_password(postgres_server: obje
 def test_bad_url_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         open_store("postgresql://x:y@host:notaport/db?bogus_option=1")
+
+
+def test_lateral_and_group_by_bucket_paths_agree(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from boxoffice.jobs.track.store import postgres
+
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    rows = [
+        StoredListing(f"{k}-{i}", eid, "S", None, 1, float(10 + (k * 7 + i * 3) % 50), None, "EUR",
+                      "p", T0 + timedelta(minutes=50 * k))
+        for k in range(60)
+        for i in range(k % 5 + 1)
+    ]  # fmt: skip
+    store.insert_listing_rows(rows)
+    width = parse_bucket("3 hours")
+    since = T0 + timedelta(hours=4)
+    monkeypatch.setattr(postgres, "MAX_LATERAL_BUCKETS", 10**9)
+    lateral = store.price_history(eid, since=since, bucket=width)
+    monkeypatch.setattr(postgres, "MAX_LATERAL_BUCKETS", 0)
+    grouped = store.price_history(eid, since=since, bucket=width)
+    assert lateral == grouped
+    assert lateral[0].bucket == T0 + timedelta(hours=3)
+    assert sum(r.count for r in lateral) == sum(1 for r in rows if r.captured_at >= since)
