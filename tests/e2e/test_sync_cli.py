@@ -32,6 +32,9 @@ def expected_count(statuses: tuple[str, ...] = ("VALID", "DETAILSREQUIRED")) -> 
     return sum(r["status"] in statuses and "charity" in r["ticketName"].lower() for r in rows)
 
 
+RECEIVERS: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[dict[str, str]]:
     apps = {
@@ -39,6 +42,7 @@ def sandbox() -> Iterator[dict[str, str]]:
         "webhook": webhook_receiver.create_app(seed=0, secret=SECRET),
     }
     with SandboxServer(apps) as urls:
+        RECEIVERS[urls["webhook"]] = apps["webhook"].state.receiver
         yield urls
 
 
@@ -184,7 +188,10 @@ def test_wrong_secret_dead_letters_with_hint(
 
 
 def test_sigint_exits_130_with_resume_line_then_resumes(
-    env: dict[str, str], sandbox: dict[str, str], tmp_path: Path
+    env: dict[str, str],
+    sandbox: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     proc_env = {**os.environ, **env, "BOXOFFICE_SYNC_INTERVAL": "0.1"}
     command = [
@@ -205,26 +212,21 @@ def test_sigint_exits_130_with_resume_line_then_resumes(
         stderr=subprocess.PIPE,
         text=True,
     )
+    receiver = RECEIVERS[sandbox["webhook"]]  # read in-process: no HTTP polling
     deadline = time.monotonic() + 60
-    while stats(sandbox)["accepted"] < 5 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while receiver.accepted < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert "resume with the same command" in err
+    assert "resume with the same command: boxoffice sync push PROD --status DETAILSREQUIRED" in err
     want = expected_count(("DETAILSREQUIRED",))
     first = stats(sandbox)["accepted"]
     assert 5 <= first < want
-    done = subprocess.run(
-        [*command, "--json"],
-        cwd=tmp_path,
-        env=proc_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
+    # the same command again (in-process, unpaced) finishes the job
+    code, out, err = cli(capsys, "sync", "push", "PROD", "--status", "DETAILSREQUIRED", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
     receiver = stats(sandbox)
     assert receiver["accepted"] == want
     assert receiver["duplicates"] <= 1  # at most the one in flight at the interrupt

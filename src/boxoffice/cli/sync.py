@@ -165,7 +165,7 @@ def pull(
     try:
         result = _run(go)
     except (KeyboardInterrupt, asyncio.CancelledError):
-        app_ctx.err.print(_resume_line())
+        typer.echo(_resume_line(), err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     console.print(
         f"Found {result.total} total tickets; saved {result.pulled} to {result.directory}"
@@ -356,11 +356,12 @@ def push(
         result: PushResult = _run(go)
     except (KeyboardInterrupt, asyncio.CancelledError):
         counts = ledger.counts(cfg.key)
-        err.print(
+        typer.echo(
             _resume_line(
                 f" after {observer.delivered} deliveries this run "
                 f"({counts['delivered']} delivered, {counts['pending']} pending in the ledger)"
-            )
+            ),
+            err=True,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
