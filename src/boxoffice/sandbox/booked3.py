@@ -16,10 +16,12 @@ Served under ``/Web/`` like a real installation (client base URL ``<server>/Web`
 Rules: conflicts per resource, one reservation at a time per user, a "latest bookable time"
 window (``max_notice`` seconds ahead of the *server* clock), session expiry (``session_ttl``).
 Knobs: ``clock_offset`` (server clock = local + offset; the ``Date`` header and the window rule
-use it — serve with ``SandboxServer(..., include_date_header=False)``), ``latency`` per request,
+use it), ``latency`` per request,
 ``php_mode`` (one session's requests are processed one at a time), ``no_lock`` (check and insert
-are not atomic: concurrent creates can double-book). Messages are German or English by the
-``language`` cookie / ``Accept-Language``.
+are not atomic: concurrent creates can double-book), ``rate_limit_after`` (after N creates every
+create is answered 429 with ``Retry-After: 30``). The Date header is the simulator's own (the
+app sets ``sets_date_header``, which :class:`SandboxServer` honours). Messages are German or
+English by the ``language`` cookie / ``Accept-Language``.
 
 Control (JSON): ``GET /_sandbox/state``, ``POST /_sandbox/config`` (any knob above),
 ``POST /_sandbox/reservations`` (``{resource_id, start, end, user_id}`` ISO times) to occupy a
@@ -149,6 +151,7 @@ class World:
     max_notice: float | None = None
     session_ttl: float = 3600.0
     api_enabled: bool = True
+    rate_limit_after: int | None = None
     log: list[LogEntry] = field(default_factory=list)
     seen_ports: set[int] = field(default_factory=set)
     _lock: asyncio.Lock | None = None
@@ -169,6 +172,7 @@ class World:
         "max_notice",
         "session_ttl",
         "api_enabled",
+        "rate_limit_after",
         "timezone",
     )
 
@@ -378,6 +382,18 @@ class SimMiddleware:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         world = self.world
+        if world.rate_limit_after is not None and scope.get("method") == "POST":
+            path = scope.get("path", "")
+            if path.endswith("reservation.php") or path.endswith("/Reservations/"):
+                if world.rate_limit_after <= 0:
+                    response = JSONResponse(
+                        {"message": "Too Many Requests"},
+                        status_code=429,
+                        headers={"Retry-After": "30"},
+                    )
+                    await response(scope, receive, send)
+                    return
+                world.rate_limit_after -= 1
         world.in_flight += 1
         world.peak_in_flight = max(world.peak_in_flight, world.in_flight)
         try:

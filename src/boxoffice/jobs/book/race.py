@@ -11,6 +11,7 @@ Timeline with a window instant T0 (server clock):
    and encoded beforehand) in preference order — each starts writing once the previous one
    is on the wire, so they reach the server in that order — at most ``concurrency`` in
    flight; once one attempt won, attempts not yet sent are skipped (less preferred);
+   A 429 from the server stops the burst: attempts not yet sent are skipped.
 5. a session that expired mid-burst gets one fresh login and the expired attempts are retried
    once; if several attempts won (a server without locking), keep the most preferred and
    cancel the others.
@@ -31,7 +32,7 @@ import httpx
 
 from boxoffice.core import clock as core_clock
 from boxoffice.core.logging import get_logger
-from boxoffice.errors import BoxofficeError
+from boxoffice.errors import BoxofficeError, RateLimitedError
 from boxoffice.jobs.book.plan import candidates
 from boxoffice.jobs.book.session import SessionCache, ensure_session
 from boxoffice.platforms.booked.client import BookedClient, Credentials
@@ -195,6 +196,7 @@ async def _burst(
     for lane in range(min(plan.concurrency, len(order))):
         lanes.put_nowait(lane)
     won = asyncio.Event()
+    halted = asyncio.Event()
     # sent[i] is set once attempt i's bytes are on the wire (or it ended without sending):
     # attempt i+1 starts writing only then, so the server receives them in preference order
     # and the first one is not held up by the others' work.
@@ -207,6 +209,8 @@ async def _burst(
                 await sent[position - 1].wait()
             if won.is_set():
                 return Attempt(resource, rank, SKIPPED, "not sent: a preferred one won", 0.0)
+            if halted.is_set():
+                return Attempt(resource, rank, SKIPPED, "not sent: the server said 429", 0.0)
             if plan.dry_run:
                 return Attempt(resource, rank, Outcome.DRY_RUN.value, "dry run: not sent", 0.0)
             sent_at = clock()
@@ -221,6 +225,9 @@ async def _burst(
                     result = await client.submit(ready, lane=lane)
                 else:
                     result = await client.create(_request(plan, resource, owner), lane=lane)
+            except RateLimitedError as exc:  # stop sending: honour the server's 429
+                halted.set()
+                result = CreateResult(Outcome.ERROR, exc.one_line(), status_code=429)
             except BoxofficeError as exc:
                 result = CreateResult(Outcome.ERROR, exc.one_line())
             finally:

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 
 from boxoffice.core import http as core_http
-from boxoffice.errors import map_exception
+from boxoffice.core.pacing import parse_retry_after
+from boxoffice.errors import RateLimitedError, map_exception
 from boxoffice.platforms.booked.models import BookedSession, zone
 
 
@@ -21,6 +22,21 @@ def accept_language(language: str) -> str:
     lang = lang.lower() or "en"
     tag = f"{lang}-{region.upper()}" if region else lang
     return f"{tag},{lang};q=0.9,en;q=0.5"
+
+
+def _honour_rate_limit(response: httpx.Response, what: str) -> httpx.Response:
+    """A 429 is never interpreted as an answer: it stops the caller (fair play)."""
+    if response.status_code == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        raise RateLimitedError(
+            f"{what}: the server asked to slow down (HTTP 429)",
+            retry_after=retry_after,
+            status_code=429,
+            hint=f"wait {retry_after:g} s before trying again"
+            if retry_after is not None
+            else "wait a while before trying again",
+        )
+    return response
 
 
 class BaseClient:
@@ -113,9 +129,10 @@ class BaseClient:
         """Send one request (on burst lane ``lane`` if open); transport failures become
         boxoffice errors naming ``what``."""
         try:
-            return await self._client(lane).request(method, self.url(path), **kw)
+            response = await self._client(lane).request(method, self.url(path), **kw)
         except httpx.HTTPError as exc:
             raise map_exception(exc, context=what) from exc
+        return _honour_rate_limit(response, what)
 
     def _client(self, lane: int | None) -> core_http.BoxofficeClient:
         if lane is not None and self.lanes:
@@ -133,9 +150,10 @@ class BaseClient:
     ) -> httpx.Response:
         """Send a request made by :meth:`build` (on burst lane ``lane`` if open)."""
         try:
-            return await self._client(lane).send(request)
+            response = await self._client(lane).send(request)
         except httpx.HTTPError as exc:
             raise map_exception(exc, context=what) from exc
+        return _honour_rate_limit(response, what)
 
     async def timed(
         self, method: str, path: str, *, what: str, **kw: Any

@@ -182,3 +182,16 @@ def test_attempts_reach_a_real_server_in_preference_order(dialect: str, tmp_path
         report = asyncio.run(main())
     assert report.candidates == [237, 240, 232, 231, 233, 234, 235, 236, 238, 239]
     assert app.world.attempt_order == report.candidates
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_a_429_stops_the_burst(dialect: str, tmp_path: Path) -> None:
+    app = make_app(dialect)
+    close_window(app)  # everything refused, so only the 429 can stop the sending
+    app.world.rate_limit_after = 2
+    report = await race(app, dialect, tmp_path, plan(concurrency=1))
+    outcomes = [a.outcome for a in report.attempts]
+    assert outcomes[:3] == ["window_not_open", "window_not_open", "error"]
+    assert "429" in report.attempts[2].message
+    assert set(outcomes[3:]) == {"skipped"}
+    assert len(creates(app)) == 3
