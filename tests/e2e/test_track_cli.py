@@ -227,3 +227,38 @@ def test_start_scheduler_snapshots_then_stops_on_ctrl_c(env: dict[str, Path], sa
         if event["is_tracked"]:
             assert event["last_listings_fetch"] is not None
             assert event["next_run_at"] > event["last_listings_fetch"]
+
+
+def test_scheduler_waits_for_a_database_that_is_down() -> None:
+    import queue
+    import signal
+    import threading
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "boxoffice.cli", "track", "start-scheduler"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **os.environ,
+            "BOXOFFICE_DB_URL": "postgresql://u:hunter22@127.0.0.1:1/track",
+            "BOXOFFICE_TRACK_DB_RETRY_SECONDS": "0.2",
+        },
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stderr is not None
+    stderr = proc.stderr
+    threading.Thread(target=lambda: [lines.put(x) for x in stderr], daemon=True).start()
+    seen: list[str] = []
+    try:
+        while len([x for x in seen if "cannot connect" in x]) < 3:
+            seen.append(lines.get(timeout=60))
+        still_running = proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=30)[0]
+    assert still_running  # it kept retrying …
+    retries = [x for x in seen if "cannot connect" in x]
+    assert all("retrying in 0.2 s" in x for x in retries)  # … one line each time
+    assert not any("Traceback" in x or "hunter22" in x for x in seen)
+    assert "hunter22" not in out

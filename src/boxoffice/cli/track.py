@@ -18,6 +18,7 @@ from rich.table import Table
 
 from boxoffice.cli.context import get_ctx
 from boxoffice.core import pacing
+from boxoffice.core.logging import redact_text
 from boxoffice.core.pacing import JITTER_STRATEGIES
 from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
 from boxoffice.jobs.track import analytics, charts, events, runtime
@@ -559,7 +560,11 @@ def _open_when_up(ctx: typer.Context, settings: Settings) -> Store:
             return runtime.open_from_settings(settings)
         except StorageError as exc:
             wait = settings.track.db_retry_seconds
-            get_ctx(ctx).err.print(f"{exc.one_line()} — retrying in {wait:g} s (Ctrl-C to stop)")
+            get_ctx(ctx).err.print(
+                f"{redact_text(exc.one_line())} — retrying in {wait:g} s (Ctrl-C to stop)",
+                soft_wrap=True,
+                markup=False,
+            )
             asyncio.run(pacing.sleep(wait))
 
 

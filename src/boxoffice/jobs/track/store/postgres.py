@@ -203,7 +203,7 @@ class PostgresStore:
                 hint="use postgresql://user:password@host:5432/dbname",
             ) from None
         except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+            reason = " ".join(str(exc).split()) or "no answer"
             raise StorageError(
                 f"cannot connect to {self.label}: {reason}",
                 hint="check the URL (--db / BOXOFFICE_DB_URL) and that the server is up",
