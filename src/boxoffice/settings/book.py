@@ -67,7 +67,7 @@ class BookSettings(BaseModel):
         2.0, gt=0, description="seconds before T0 to open (warm) the connections"
     )
     margin_ms: float = Field(
-        5.0,
+        2.0,
         ge=0,
         le=1000,
         description="fire this many ms after the measured T0 (absorbs clock-estimate error)",

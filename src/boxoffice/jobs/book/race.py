@@ -67,7 +67,7 @@ class RacePlan:
     concurrency: int = 8
     lead: float = 60.0
     warm_ahead: float = 2.0
-    margin: float = 0.005
+    margin: float = 0.002
     dry_run: bool = False
 
 
