@@ -78,6 +78,7 @@ class TicketsClient:
         max_retries: int = 8,
         backoff: pacing.Backoff | None = None,
         halve_after_503: int = 2,
+        max_connect_failures: int = 3,
         on_retry: Callable[[str, float], None] | None = None,
     ) -> None:
         self.client = client
@@ -87,6 +88,7 @@ class TicketsClient:
         self.max_retries = max_retries
         self.backoff = backoff or pacing.Backoff(base=1.0, factor=2.0, cap=30.0)
         self.halve_after_503 = halve_after_503
+        self.max_connect_failures = max_connect_failures
         self.on_retry = on_retry
         self.report = PullReport()
 
@@ -108,6 +110,7 @@ class TicketsClient:
     ) -> tuple[dict[str, Any], int]:
         """One page, retried as needed; returns (parsed JSON, the ``top`` finally used)."""
         failures = 0
+        connect_failures = 0
         consecutive_503 = 0
         while True:
             params: dict[str, str | int] = {"event": event, "top": top, "skip": skip}
@@ -118,6 +121,15 @@ class TicketsClient:
                 response = await self._get(params)
             except httpx.TimeoutException as exc:
                 reason = f"timeout ({type(exc).__name__})"
+                consecutive_503 = 0
+            except httpx.ConnectError as exc:
+                connect_failures += 1
+                if connect_failures >= self.max_connect_failures:
+                    raise NetworkError(
+                        f"cannot reach {self.base_url}: {exc or type(exc).__name__}",
+                        hint="check the region's base URL (<REGION>_BASE_URL) and your network",
+                    ) from exc
+                reason = f"cannot connect: {exc}"
                 consecutive_503 = 0
             except httpx.TransportError as exc:
                 reason = f"{type(exc).__name__}: {exc}"
@@ -163,10 +175,10 @@ class TicketsClient:
                 top = max(MIN_TOP, top // 2)
                 consecutive_503 = 0
                 self.report.top_reductions.append(top)
-                log.info("vivenu.top_halved", top=top)
+                log.debug("vivenu.top_halved", top=top)
             delay = self.backoff.delay_for(failures) if retry_after is None else retry_after
             self.report.retries += 1
-            log.info("vivenu.retry", reason=reason, wait_s=round(delay, 2), attempt=failures)
+            log.debug("vivenu.retry", reason=reason, wait_s=round(delay, 2), attempt=failures)
             if self.on_retry:
                 self.on_retry(reason, delay)
             await pacing.sleep(delay)
@@ -203,7 +215,7 @@ class TicketsClient:
                 self.report.initial_total = page_total
             elif page_total != total:
                 self.report.total_changes.append((total, page_total))
-                log.warning("vivenu.total_changed", before=total, after=page_total)
+                log.debug("vivenu.total_changed", before=total, after=page_total)
             total = page_total
             self.report.final_total = total
             raw: list[Any] = data["rows"]

@@ -182,3 +182,19 @@ async def test_sends_bearer_key_and_query() -> None:
     assert str(request.url).startswith("http://vivenu.test/api/tickets?")
     assert request.headers["authorization"] == "Bearer k3y"
     assert dict(request.url.params) == {"event": EVENT, "top": "50", "skip": "0"}
+
+
+@pytest.mark.usefixtures("instant_waits")
+async def test_unreachable_host_fails_fast_naming_the_base_url() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(NetworkError) as info:
+            await _pull(TicketsClient(http, BASE, "k"))
+    assert calls["n"] == 3
+    assert "cannot reach http://vivenu.test" in info.value.one_line()
+    assert "BASE_URL" in info.value.one_line()
