@@ -29,6 +29,7 @@ Control (JSON):
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 from collections import deque
@@ -143,6 +144,12 @@ def _status_of(d: bytes) -> str:
     return "VALID"
 
 
+@functools.lru_cache(maxsize=4096)
+def _email_local(first: str, last: str) -> str:
+    text = f"{first}.{last}".lower()
+    return "".join(c for c in text if (c.isascii() and c.isalnum()) or c == ".").strip(".")
+
+
 def make_ticket(seed: int, event: str, index: int) -> dict[str, Any]:
     """Ticket number ``index`` of ``event`` (deterministic)."""
     d = _digest(seed, event, index)
@@ -153,12 +160,7 @@ def make_ticket(seed: int, event: str, index: int) -> dict[str, Any]:
     if d[16] % 50 == 0:
         last = last + " " + "-".join(LAST_NAMES[: 1 + d[17] % 6])  # a long, awkward name
     created = EPOCH + timedelta(minutes=7 * index + d[18] % 7)
-    email_local = (
-        "".join(
-            c for c in f"{first}.{last}".lower() if (c.isascii() and c.isalnum()) or c == "."
-        ).strip(".")
-        or f"buyer{index}"
-    )
+    email_local = _email_local(first, last) or f"buyer{index}"
     return {
         "_id": ticket_id,
         "sellerId": SELLER_ID,

@@ -91,14 +91,11 @@ async def run_pull(
                 async for page in client.pages(event, top=top, status=status):
                     batch: list[tuple[Path, bytes]] = []
                     for ticket in page.rows:
-                        writer.write_raw(json.dumps(ticket, ensure_ascii=False).encode())
+                        # one compact encoding (the C encoder) serves both files
+                        encoded = json.dumps(ticket, ensure_ascii=False).encode()
+                        writer.write_raw(encoded)
                         if individual:
-                            batch.append(
-                                (
-                                    single / ticket_file_name(ticket),
-                                    json.dumps(ticket, ensure_ascii=False, indent=2).encode(),
-                                )
-                            )
+                            batch.append((single / ticket_file_name(ticket), encoded + b"\n"))
                         by_status[str(ticket.get("status") or "UNKNOWN")] += 1
                         by_type[
                             str(ticket.get("ticketName") or ticket.get("ticketTypeId") or "?")

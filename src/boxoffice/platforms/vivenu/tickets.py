@@ -12,6 +12,8 @@ Only GET requests are ever sent: this client cannot change anything on Vivenu.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,37 +204,54 @@ class TicketsClient:
     async def pages(
         self, event: str, *, top: int = MAX_TOP, status: str | None = None
     ) -> AsyncIterator[Page]:
-        """Yield every page of ``event``'s tickets, de-duplicated by ``_id``."""
+        """Yield every page of ``event``'s tickets, de-duplicated by ``_id``.
+
+        The next page is requested while the caller processes the current one (one request
+        ahead, never more), so a slow server and a busy caller overlap.
+        """
         if not 1 <= top <= MAX_TOP:
             raise ConfigurationError(f"top must be between 1 and {MAX_TOP}, not {top}")
         seen: set[str] = set()
         skip = 0
         total: int | None = None
-        while True:
-            data, top = await self.fetch_page(event, skip=skip, top=top, status=status)
-            page_total = int(data["total"])
-            if total is None:
-                self.report.initial_total = page_total
-            elif page_total != total:
-                self.report.total_changes.append((total, page_total))
-                log.debug("vivenu.total_changed", before=total, after=page_total)
-            total = page_total
-            self.report.final_total = total
-            raw: list[Any] = data["rows"]
-            rows: list[dict[str, Any]] = []
-            for row in raw:
-                if not isinstance(row, dict):
-                    raise ProtocolError(f"GET {self.url} returned a row that is not an object")
-                ticket_id = str(row.get("_id", ""))
-                if ticket_id in seen:
-                    self.report.duplicates_dropped += 1
-                    continue
-                seen.add(ticket_id)
-                rows.append(row)
-            self.report.pages += 1
-            self.report.rows += len(rows)
-            if raw:
-                yield Page(rows=rows, total=total, skip=skip, top=top)
-            skip += len(raw)
-            if not raw or skip >= total:
-                return
+        ahead: asyncio.Task[tuple[dict[str, Any], int]] | None = asyncio.create_task(
+            self.fetch_page(event, skip=0, top=top, status=status)
+        )
+        try:
+            while ahead is not None:
+                data, top = await ahead
+                ahead = None
+                page_total = int(data["total"])
+                if total is None:
+                    self.report.initial_total = page_total
+                elif page_total != total:
+                    self.report.total_changes.append((total, page_total))
+                    log.debug("vivenu.total_changed", before=total, after=page_total)
+                total = page_total
+                self.report.final_total = total
+                raw: list[Any] = data["rows"]
+                rows: list[dict[str, Any]] = []
+                for row in raw:
+                    if not isinstance(row, dict):
+                        raise ProtocolError(f"GET {self.url} returned a row that is not an object")
+                    ticket_id = str(row.get("_id", ""))
+                    if ticket_id in seen:
+                        self.report.duplicates_dropped += 1
+                        continue
+                    seen.add(ticket_id)
+                    rows.append(row)
+                self.report.pages += 1
+                self.report.rows += len(rows)
+                page_skip = skip
+                skip += len(raw)
+                if raw and skip < total:
+                    ahead = asyncio.create_task(
+                        self.fetch_page(event, skip=skip, top=top, status=status)
+                    )
+                if raw:
+                    yield Page(rows=rows, total=total, skip=page_skip, top=top)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ahead
