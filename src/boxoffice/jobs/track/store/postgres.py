@@ -361,16 +361,25 @@ class PostgresStore:
 
     # listings ---------------------------------------------------------------------------
 
-    def _copy(self, rows: list[tuple[Any, ...]]) -> int:
-        """COPY rows in; on a duplicate key, redo through a staging table ignoring conflicts."""
-        if not rows:
-            return 0
+    def _copy(
+        self,
+        rows: list[tuple[Any, ...]],
+        *,
+        then: tuple[str, tuple[Any, ...]] | None = None,
+    ) -> int:
+        """COPY rows in (and run ``then`` in the same transaction); on a duplicate key, redo
+        through a staging table ignoring conflicts."""
         try:
             with self._cursor(transaction=True) as cur:
-                with cur.copy(f"COPY listings ({_LISTING_COLUMNS}) FROM STDIN {_BINARY}") as copy:
-                    copy.set_types(_COPY_TYPES)
-                    for row in rows:
-                        copy.write_row(row)
+                if rows:
+                    with cur.copy(
+                        f"COPY listings ({_LISTING_COLUMNS}) FROM STDIN {_BINARY}"
+                    ) as copy:
+                        copy.set_types(_COPY_TYPES)
+                        for row in rows:
+                            copy.write_row(row)
+                if then is not None:
+                    cur.execute(then[0], then[1])
                 return len(rows)
         except StorageError as exc:
             if "duplicate key" not in exc.message:
@@ -387,7 +396,10 @@ class PostgresStore:
                 f"INSERT INTO listings ({_LISTING_COLUMNS}) "
                 f"SELECT {_LISTING_COLUMNS} FROM listings_stage ON CONFLICT DO NOTHING"
             )
-            return cur.rowcount
+            inserted = cur.rowcount
+            if then is not None:
+                cur.execute(then[0], then[1])
+            return inserted
 
     def insert_listings(
         self,
@@ -413,13 +425,13 @@ class PostgresStore:
             )
             for item in listings
         ]
-        inserted = self._copy(rows)
-        with self._cursor() as cur:
-            cur.execute(
+        return self._copy(
+            rows,
+            then=(
                 "UPDATE events SET last_listings_fetch = %s WHERE event_id = %s",
                 (captured_at, event_id),
-            )
-        return inserted
+            ),
+        )
 
     def insert_listing_rows(self, rows: Iterable[StoredListing]) -> int:
         """Bulk insert via COPY (imports, benchmarks); duplicates ignored."""
