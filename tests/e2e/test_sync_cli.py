@@ -187,7 +187,9 @@ def test_wrong_secret_dead_letters_with_hint(
     assert stats(sandbox)["accepted"] == 5
 
 
-def test_sigint_exits_130_with_resume_line_then_resumes(
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_exits_130_with_resume_line_then_resumes(
+    signum: signal.Signals,
     env: dict[str, str],
     sandbox: dict[str, str],
     tmp_path: Path,
@@ -216,7 +218,7 @@ def test_sigint_exits_130_with_resume_line_then_resumes(
     deadline = time.monotonic() + 60
     while receiver.accepted < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "resume with the same command: boxoffice sync push PROD --status DETAILSREQUIRED" in err

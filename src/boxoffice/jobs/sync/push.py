@@ -20,7 +20,7 @@ import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -378,8 +378,3 @@ async def run_push(
         if cfg.progress_dir is not None and not cfg.dry_run:
             with contextlib.suppress(Exception):
                 write_progress(cfg.progress_dir, cfg.region.name, ledger)
-
-
-def summary_dict(result: PushResult) -> dict[str, Any]:
-    """The plan and result as plain data (for logs)."""
-    return {**asdict(result.plan), **result.as_json()}
