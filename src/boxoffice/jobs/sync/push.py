@@ -325,28 +325,33 @@ async def run_push(
             filtered=filt.counts.to_send,
             total_changed=list(tickets.report.total_changes),
         )
-        ledger.register(key, ((tid, envelope_id(cfg.target.url, tid)) for tid in ids))
         if cfg.retry_dead and not cfg.dry_run:
             plan.requeued = ledger.requeue_dead(key)
-        states = ledger.statuses(key)
-        del ids
-        for status, _ in states.values():
+        known = ledger.statuses(key)
+        selected: dict[str, int] = {}  # ticket id → attempts so far, for this run
+        new: list[str] = []
+        for tid in ids:
+            status, attempts = known.get(tid, ("new", 0))
             if status == "delivered":
                 plan.already_delivered += 1
             elif status == "dead":
                 plan.dead_skipped += 1
             else:
                 plan.pending += 1
-        plan.to_send = plan.pending if cfg.limit is None else min(cfg.limit, plan.pending)
+                if cfg.limit is None or len(selected) < cfg.limit:
+                    selected[tid] = attempts
+                    if status == "new":
+                        new.append(tid)
+        del ids, known
+        plan.to_send = len(selected)
+        if not cfg.dry_run:
+            # only what this run will attempt enters the ledger (a --test run adds one row)
+            ledger.register(key, ((tid, envelope_id(cfg.target.url, tid)) for tid in new))
 
         def pending() -> Iterator[tuple[dict[str, Any], int]]:
-            taken = 0
             for ticket in spool:
-                if taken >= plan.to_send:
-                    return
-                status, attempts = states.get(str(ticket["_id"]), ("delivered", 0))
-                if status == "pending":
-                    taken += 1
+                attempts = selected.get(str(ticket["_id"]))
+                if attempts is not None:
                     yield ticket, attempts
 
         if cfg.dry_run:

@@ -310,3 +310,30 @@ async def test_interval_paces_deliveries(
     assert len(slept) == 10
     assert sum(slept) == pytest.approx(18.0)
     assert HOOK.startswith("http")
+
+
+async def test_dry_run_and_limited_runs_only_record_what_they_attempt(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    key = make_config().key
+    await push(vivenu_http, hook_http, ledger, tmp_path, dry_run=True, secret=None)
+    assert ledger.counts(key) == {"pending": 0, "delivered": 0, "dead": 0}
+    await push(vivenu_http, hook_http, ledger, tmp_path, limit=1)  # what --test does
+    assert ledger.counts(key) == {"pending": 0, "delivered": 1, "dead": 0}
+    plan = (await push(vivenu_http, hook_http, ledger, tmp_path, dry_run=True, secret=None)).plan
+    assert plan.already_delivered == 1
+    assert plan.to_send == len(expected_ids()) - 1
+
+
+async def test_counts_follow_the_current_filter_not_old_ledger_rows(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    wide = TicketFilter(["VALID", "DETAILSREQUIRED"], "")
+    receiver.fail(httpx.Response(500), count=1)
+    await push(vivenu_http, hook_http, ledger, tmp_path, ticket_filter=wide, limit=5)
+    rec = Recorder()
+    result = await push(vivenu_http, hook_http, ledger, tmp_path, observer=rec)
+    want = expected_ids()
+    assert result.plan.pending + result.plan.already_delivered == len(want)
+    assert result.delivered == result.plan.to_send
+    assert len([f for f in rec.finals if f[1] == "delivered"]) == result.plan.to_send
