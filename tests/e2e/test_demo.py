@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,17 +14,20 @@ import pytest
 @pytest.fixture(scope="module")
 def demo_summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     cwd = tmp_path_factory.mktemp("demo-cwd")
+    tmp = tmp_path_factory.mktemp("demo-tmp")
     proc = subprocess.run(
         [sys.executable, "-m", "boxoffice.cli", "demo", "--json"],
         capture_output=True,
         text=True,
         timeout=180,
         cwd=cwd,
+        env={**os.environ, "TMPDIR": str(tmp)},
     )
     assert proc.returncode == 0, f"demo failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
     summary: dict[str, dict[str, object]] = json.loads(proc.stdout)
-    # nothing left behind without --keep
+    # nothing left behind without --keep: neither in the current dir nor in the temp dir
     assert not list(Path(cwd).iterdir())
+    assert not list(Path(tmp).iterdir())
     return summary
 
 

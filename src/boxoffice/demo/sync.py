@@ -83,10 +83,8 @@ class _DemoObserver(PushObserver):
 
 async def run(console: Console, workdir: Path) -> dict[str, Any]:
     """Pull, push, interrupt once, resume; facts for the demo summary."""
-    apps = {
-        "vivenu": vivenu.create_app(seed=0),
-        "webhook": webhook_receiver.create_app(seed=0, secret=SECRET),
-    }
+    receiver_app = webhook_receiver.create_app(seed=0, secret=SECRET)
+    apps = {"vivenu": vivenu.create_app(seed=0), "webhook": receiver_app}
     with SandboxServer(apps) as urls:
         region = Region("DEMO", "DEMO_API", vivenu.DEFAULT_KEY, urls["vivenu"], EVENT)
         target = Target("demo", urls["webhook"] + "/ticket-created")
@@ -122,7 +120,15 @@ async def run(console: Console, workdir: Path) -> dict[str, Any]:
     expected = {envelope_id(target.url, str(t["_id"])) for t in _matching(pulled.directory)}
     accepted_ids: list[str] = stats["accepted_ids"]
     lost = len(expected - set(accepted_ids))
-    duplicates_accepted = len(accepted_ids) - len(set(accepted_ids))
+    # a ticket accepted twice under different envelope ids would be a duplicate the receiver
+    # could not drop: map each accepted envelope id to the ticket its body carried
+    ticket_of: dict[str, str] = {}
+    for delivery in receiver_app.state.receiver.deliveries:
+        if delivery.status == 200:
+            body = json.loads(delivery.body)
+            ticket_of.setdefault(str(body["id"]), str(body["data"]["ticket"]["_id"]))
+    accepted_tickets = [ticket_of[i] for i in accepted_ids]
+    duplicates_accepted = len(accepted_tickets) - len(set(accepted_tickets))
     console.print(
         f"  receiver: {stats['accepted']} accepted, {stats['duplicates']} redelivered duplicate(s) "
         f"dropped by id, {stats['invalid_signature']} bad signatures; lost {lost}"
