@@ -33,7 +33,7 @@ from rich.text import Text
 from boxoffice.cli.context import get_ctx
 from boxoffice.errors import BoxofficeError, ConfigurationError
 from boxoffice.jobs.sync.pull import run_pull
-from boxoffice.jobs.sync.push import PushObserver, PushPlan, PushResult, run_push
+from boxoffice.jobs.sync.push import Outcome, PushObserver, PushPlan, PushResult, run_push
 from boxoffice.jobs.sync.regions import load_env, resolve_event, resolve_region, resolve_target
 from boxoffice.jobs.sync.runner import (
     PushRequest,
@@ -45,7 +45,6 @@ from boxoffice.jobs.sync.runner import (
     vivenu_http,
     webhook_http,
 )
-from boxoffice.platforms.vivenu.delivery import Outcome
 
 EXIT_INTERRUPTED = 130
 

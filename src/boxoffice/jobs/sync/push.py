@@ -34,7 +34,8 @@ from boxoffice.jobs.sync.ledger import Ledger, LedgerKey
 from boxoffice.jobs.sync.progress import write_progress
 from boxoffice.jobs.sync.regions import SECRET_ENV, Region, Target
 from boxoffice.jobs.sync.schedule import RetryPolicy
-from boxoffice.platforms.vivenu.delivery import Outcome, deliver
+from boxoffice.platforms.vivenu.delivery import Outcome as Outcome  # re-exported for observers
+from boxoffice.platforms.vivenu.delivery import deliver
 from boxoffice.platforms.vivenu.envelope import build_envelope, encode, envelope_id
 from boxoffice.platforms.vivenu.signing import signature_headers
 from boxoffice.platforms.vivenu.tickets import TicketsClient
