@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import stat
 import subprocess
@@ -78,7 +79,7 @@ def test_headless_run_then_reopen_the_session_in_chromium(
         "--headless", "--ca-file", str(ca), "--max-polls", "20", "--json",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    summary = json.loads(proc.stdout)  # --json: stdout is the JSON document, nothing else
     assert summary["ok"] is True
     (watch,) = summary["watches"]
     assert watch["polls"] == 3
@@ -86,15 +87,15 @@ def test_headless_run_then_reopen_the_session_in_chromium(
     cookie_file = tmp_path / watch["cookie_file"]
     assert cookie_file.parent == tmp_path / "live-responses"
     assert stat.S_IMODE(cookie_file.stat().st_mode) == 0o600
-    assert f"checkout: {watch['checkout_url']}" in proc.stdout
-    assert f"cookies: {watch['cookie_file']}" in proc.stdout
+    assert f"checkout: {watch['checkout_url']}" in proc.stderr
+    assert f"cookies: {watch['cookie_file']}" in proc.stderr
     jar = CookieJar.load(cookie_file)
     session = jar.get("__Host-pretix_session")
     assert session is not None
     assert session in app.state.market.carts
     assert session not in proc.stdout + proc.stderr  # shown shortened only
-    assert f"session {session[:6]}…" in proc.stdout
-    assert "IN CART" in proc.stdout
+    assert f"session {session[:6]}…" in proc.stderr
+    assert "IN CART" in proc.stderr
 
     handoff = cli(
         "watch", "handoff", "--cookies", watch["cookie_file"], "--url", watch["checkout_url"],
@@ -114,9 +115,9 @@ def test_dry_run_reports_and_never_posts(
         "--ca-file", str(ca), "--max-polls", "3", "--json",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    (watch,) = json.loads(proc.stdout.strip().splitlines()[-1])["watches"]
+    (watch,) = json.loads(proc.stdout)["watches"]
     assert [d["price"] for d in watch["detections"]] == ["95.00"]
-    assert "DRY RUN: would buy Ticket – Standard at 95.00 EUR" in proc.stdout
+    assert "DRY RUN: would buy Ticket – Standard at 95.00 EUR" in proc.stderr
     assert app.state.market.buys == 0
 
 
@@ -201,12 +202,34 @@ type = "vip"
         )
         proc = cli("--config", str(config), "watch", "run", "--max-polls", "20", "--json")
     assert proc.returncode == 0, proc.stderr
-    watches = json.loads(proc.stdout.strip().splitlines()[-1])["watches"]
+    watches = json.loads(proc.stdout)["watches"]
     assert [(w["watch"], w["status"]) for w in watches] == [
         ("org/one", "carted"),
         ("second", "carted"),
     ]
     assert watches[1]["listing"]["ticket_type"] == "VIP"
+
+
+def test_json_output_can_be_piped_into_a_json_parser(tmp_path: Path) -> None:
+    """`watch run --json | jq`: stdout is one JSON document; progress lines go to stderr."""
+    app = create_app()
+    app.state.market.add_listing("Ticket – Standard", "95", after_polls=2)
+    with SandboxServer({"m": app}) as urls:
+        proc = subprocess.run(
+            [sys.executable, "-m", "boxoffice.cli", "watch", "run", "--url", urls["m"],
+             "--event", "demo/99x1", *FAST, "--headless", "--max-polls", "20", "--json"],
+            capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+            env=os.environ | {"COLUMNS": "200"},
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["ok"] is True
+    (watch,) = summary["watches"]
+    assert watch["status"] == "carted"
+    assert "GET /demo/99x1/secondhand/" in proc.stderr
+    assert "IN CART" in proc.stderr
+    assert f"checkout: {watch['checkout_url']}" in proc.stderr
+    assert f"cookies: {watch['cookie_file']}" in proc.stderr
 
 
 def test_parse_a_saved_page(tmp_path: Path, cli: Callable[..., Result]) -> None:
@@ -223,8 +246,10 @@ def test_parse_a_saved_page(tmp_path: Path, cli: Callable[..., Result]) -> None:
         ("VIP", "240.00", "EUR"),
     ]
     assert set(data["listings"][0]) == {"ticket_type", "price", "currency", "buy_url", "csrf_token"}
+    assert data["parser"] == "fast"
     human = cli("watch", "parse", str(page))
     assert "state: listings (parser: fast)" in human.stdout
+    assert "- VIP · 240.00 EUR · " in human.stdout
     missing = cli("watch", "parse", str(tmp_path / "nope.html"))
     assert missing.returncode == 9
     assert "does not exist" in missing.stderr
@@ -268,6 +293,17 @@ def test_test_handoff_notifies_a_webhook(cli: Callable[..., Result]) -> None:
     (message,) = received
     assert "/checkout/" in message["url"]
     assert message["data"]["cookie_file"].startswith("live-responses/cookies_")
+    assert "IN CART" in proc.stdout
+
+
+def test_test_handoff_json_is_the_only_stdout(cli: Callable[..., Result]) -> None:
+    proc = cli("watch", "test-handoff", "--headless", "--json")
+    assert proc.returncode == 0, proc.stderr
+    (watch,) = json.loads(proc.stdout)["watches"]
+    assert watch["status"] == "carted"
+    assert watch["handoff"] == "skipped (headless)"
+    assert "IN CART" in proc.stderr
+    assert f"checkout: {watch['checkout_url']}" in proc.stderr
 
 
 def test_ctrl_c_stops_cleanly(market: tuple[Any, str, Path], tmp_path: Path) -> None:

@@ -14,13 +14,13 @@ import typer
 from boxoffice.cli.context import get_ctx
 from boxoffice.core import notify
 from boxoffice.core.http import CookieJar, HttpOptions
+from boxoffice.demo.watch_selftest import sandbox_watch
 from boxoffice.errors import BoxofficeError, BrowserError, ConfigurationError, NotFoundError
+from boxoffice.jobs.watch.inspect import describe_page, parse_saved_page
 from boxoffice.jobs.watch.report import ConsoleReporter
 from boxoffice.jobs.watch.runner import RunOptions, WatchReport, exit_error, run_watches
-from boxoffice.jobs.watch.selftest import sandbox_watch
 from boxoffice.jobs.watch.spec import check_interval, specs_from_settings
 from boxoffice.jobs.watch.success import HandoffMode, HandoffOptions
-from boxoffice.platforms.pretix.parser import parse_marketplace
 
 app = typer.Typer(
     help="Watch a pretix secondhand marketplace: add a listed ticket to the cart within "
@@ -86,14 +86,16 @@ def run(
     headless: Annotated[
         bool,
         typer.Option(
-            "--headless", help="open no browser: notify with the checkout link and cookie file"
+            "--headless",
+            help="no browser at all: after the cart add, notify with the checkout link and "
+            "the saved cookie file (a browser without a window is --browser-headless)",
         ),
     ] = False,
     browser_headless: Annotated[
         bool,
         typer.Option(
             "--browser-headless",
-            help="hand off to a browser without a window (checks the handoff on a server)",
+            help="hand off to a headless browser (no window) — to check the handoff on a server",
         ),
     ] = False,
     poll_inactive_marketplace: Annotated[
@@ -129,7 +131,10 @@ def run(
         ),
     ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="print a JSON summary as the last line")
+        bool,
+        typer.Option(
+            "--json", help="print only a JSON summary on stdout (progress goes to stderr)"
+        ),
     ] = False,
 ) -> None:
     """Poll the marketplace; on a matching listing add it to the cart first, then notify.
@@ -188,7 +193,8 @@ def run(
         max_archived_pages=ws.max_archived_pages,
         max_unknown_pages=ws.max_unknown_pages,
     )
-    reporter = ConsoleReporter(console, live=False if as_json else None)
+    out = err if as_json else console  # with --json, stdout carries the JSON document only
+    reporter = ConsoleReporter(out)
     try:
         with reporter:
             reports = asyncio.run(run_watches(specs, options, reporter))
@@ -196,7 +202,7 @@ def run(
         done = ", ".join(f"{r.name}: {r.requests} requests" for r in reporter.rows.values())
         err.print(f"stopped by Ctrl-C ({done or 'nothing sent yet'})", markup=False)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    _summarize(console, reports, as_json)
+    _summarize(console, err, reports, as_json)
     error = exit_error(reports)
     if error is not None:
         raise error
@@ -220,15 +226,16 @@ def _check_browser(configured: Path | None, err: Any) -> None:
         )
 
 
-def _summarize(console: Any, reports: list[WatchReport], as_json: bool) -> None:
+def _summarize(console: Any, err: Any, reports: list[WatchReport], as_json: bool) -> None:
+    """Checkout link and cookie file of each carted watch; with ``as_json`` those lines go to
+    stderr and stdout gets the JSON document alone."""
+    out = err if as_json else console
     for report in reports:
         if report.ok and report.delivery is not None:
-            console.print(f"checkout: {report.outcome.checkout_url}", markup=False, soft_wrap=True)
+            out.print(f"checkout: {report.outcome.checkout_url}", markup=False, soft_wrap=True)
             if report.delivery.cookie_file:
-                console.print(
-                    f"cookies: {report.delivery.cookie_file}", markup=False, soft_wrap=True
-                )
-                console.print(
+                out.print(f"cookies: {report.delivery.cookie_file}", markup=False, soft_wrap=True)
+                out.print(
                     f"reopen later: boxoffice watch handoff --cookies "
                     f"{report.delivery.cookie_file} --url {report.outcome.checkout_url}",
                     markup=False,
@@ -243,7 +250,9 @@ def _summarize(console: Any, reports: list[WatchReport], as_json: bool) -> None:
 def parse(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="a saved marketplace page (HTML)")],
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print only the parse result as JSON on stdout")
+    ] = False,
     url: Annotated[
         str | None, typer.Option(help="the page's URL, to make buy URLs absolute")
     ] = None,
@@ -252,32 +261,13 @@ def parse(
 
     Example: boxoffice watch parse live-responses/20260801-120000-000000_marketplace.html --json
     """
-    if not file.is_file():
-        raise NotFoundError(f"{file} does not exist", hint="give the path of a saved HTML page")
-    try:
-        text = file.read_bytes().decode("utf-8", errors="replace")
-    except OSError as exc:
-        raise NotFoundError(f"cannot read {file}: {exc.strerror}") from exc
-    page = parse_marketplace(text, url or "")
+    parsed = parse_saved_page(file, url or "")
     console = get_ctx(ctx).console
     if as_json:
-        console.print(json.dumps(page.to_json()), markup=False, highlight=False, soft_wrap=True)
+        console.print(json.dumps(parsed), markup=False, highlight=False, soft_wrap=True)
         return
-    console.print(f"state: {page.state} (parser: {page.parser})", markup=False)
-    if page.detail:
-        console.print(f"detail: {page.detail}", markup=False)
-    for listing in page.listings:
-        console.print(
-            f"- {listing.ticket_type or '?'} · {listing.display_price()} · {listing.buy_url} · "
-            f"csrf {'present' if listing.csrf_token else 'MISSING'}",
-            markup=False,
-        )
-    if page.state == "unknown":
-        console.print(
-            "this page has no listings and no 'No tickets available' marker: the marketplace "
-            "layout may have changed",
-            markup=False,
-        )
+    for line in describe_page(parsed):
+        console.print(line, markup=False, soft_wrap=True)
 
 
 @app.command("handoff")
@@ -290,7 +280,11 @@ def handoff(
     ] = None,
     cdp: Annotated[str | None, typer.Option(help="attach to a running browser over CDP")] = None,
     headless: Annotated[
-        bool, typer.Option("--headless", help="no window; print the page title and close")
+        bool,
+        typer.Option(
+            "--headless",
+            help="use a headless browser (no window): open the page, print its title and close",
+        ),
     ] = False,
     ca_file: Annotated[
         Path | None,
@@ -351,15 +345,26 @@ def rehearse_handoff(
     ] = None,
     cdp: Annotated[str | None, typer.Option(help="attach to a running browser over CDP")] = None,
     headless: Annotated[
-        bool, typer.Option("--headless", help="open no browser (notifications only)")
+        bool,
+        typer.Option(
+            "--headless",
+            help="no browser at all: only the cookie export and the notifications (a browser "
+            "without a window is --browser-headless)",
+        ),
     ] = False,
     browser_headless: Annotated[
-        bool, typer.Option("--browser-headless", help="browser without a window")
+        bool,
+        typer.Option("--browser-headless", help="hand off to a headless browser (no window)"),
     ] = False,
     save_responses: Annotated[
         Path | None, typer.Option(help="folder for the cookie export [default: live-responses]")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="print only a JSON summary on stdout (progress goes to stderr)"
+        ),
+    ] = False,
 ) -> None:
     """Rehearse the whole success path against the local sandbox marketplace (no real ticket).
 
@@ -374,7 +379,8 @@ def rehearse_handoff(
     )
     notifier = _notifier(settings, notify_urls or [], imessage or [], webhook or [])
     mode: HandoffMode = "none" if headless else "headless" if browser_headless else "open"
-    reporter = ConsoleReporter(app_ctx.console, live=False)
+    console, err = app_ctx.console, app_ctx.err
+    reporter = ConsoleReporter(err if as_json else console, live=False)
     result = asyncio.run(
         sandbox_watch(
             save_dir=settings.watch.save_responses,
@@ -387,7 +393,7 @@ def rehearse_handoff(
             ),
         )
     )
-    _summarize(app_ctx.console, [result.report], as_json)
+    _summarize(console, err, [result.report], as_json)
     if not result.report.ok:
         raise BoxofficeError(
             "the sandbox rehearsal did not reach the checkout",

@@ -18,9 +18,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from boxoffice.core import browser, notify
+from boxoffice.demo.watch_selftest import sandbox_watch
 from boxoffice.errors import BrowserError
 from boxoffice.jobs.watch.report import ConsoleReporter
-from boxoffice.jobs.watch.selftest import sandbox_watch
 from boxoffice.jobs.watch.success import HandoffMode, HandoffOptions
 from boxoffice.sandbox.server import SandboxServer
 

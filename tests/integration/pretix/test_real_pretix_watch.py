@@ -104,9 +104,11 @@ def _run_watch(
                 proc.kill()
                 proc.wait()
     text, errors = stdout_path.read_text(), stderr_path.read_text()
-    lines = [line for line in text.splitlines() if line.startswith("{")]
-    assert lines, f"no JSON summary (exit {code}):\n{text}\n{errors}"
-    return WatchRun(code, text, errors, json.loads(lines[-1]), listed)
+    try:
+        summary = json.loads(text)  # --json: stdout is the JSON document and nothing else
+    except ValueError:
+        pytest.fail(f"stdout is not one JSON document (exit {code}):\n{text}\n{errors}")
+    return WatchRun(code, text, errors, summary, listed)
 
 
 def _cart_of(peer: PretixPeer, session: str) -> list[tuple[str, str]]:
