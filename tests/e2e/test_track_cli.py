@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from boxoffice.cli.main import app
-from boxoffice.errors import ConfigurationError
+from boxoffice.errors import ConfigurationError, NotFoundError
 from boxoffice.sandbox import listings as listings_sim
 from boxoffice.sandbox.server import SandboxServer
 
@@ -182,10 +182,35 @@ def test_database_down_is_one_line_and_hides_the_password() -> None:
 
 
 def test_unknown_event_is_one_line(tmp_path: Path) -> None:
+    run("init-db", "--db", str(tmp_path / "x.sqlite3"))
     proc = _cli("price-history", "nope", "--db", str(tmp_path / "x.sqlite3"))
     assert proc.returncode == 9
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "no event 'nope'" in proc.stderr
+
+
+READERS = (
+    ("price-history", "151000001"),
+    ("section-prices", "151000001"),
+    ("show-events",),
+    ("show-listings", "151000001"),
+)
+
+
+def test_readers_given_a_wrong_db_path_create_nothing_and_say_so(tmp_path: Path) -> None:
+    typo = tmp_path / "typo" / "x.sqlite3"
+    expected = f"no database at {typo} — run `boxoffice track init-db` (or check --db)"
+    proc = _cli("price-history", "151000001", "--db", str(typo))
+    assert proc.returncode == 9
+    assert proc.stderr.strip().splitlines() == [f"error: {expected}"]
+    for command in READERS:
+        result = CliRunner().invoke(app, ["track", *command, "--db", str(typo)])
+        assert isinstance(result.exception, NotFoundError), command
+        assert result.exception.one_line() == expected
+    assert not typo.parent.exists()
+    # a writer still creates the store, after which the readers work
+    assert "schema version 1" in run("init-db", "--db", str(typo))
+    assert json.loads(run("show-events", "--db", str(typo), "--json")) == []
 
 
 def test_start_scheduler_snapshots_then_stops_on_ctrl_c(env: dict[str, Path], sandbox: str) -> None:

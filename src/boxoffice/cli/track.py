@@ -21,11 +21,10 @@ from boxoffice.core import pacing
 from boxoffice.core.logging import redact_text
 from boxoffice.core.pacing import JITTER_STRATEGIES
 from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
-from boxoffice.jobs.track import analytics, charts, events, runtime
+from boxoffice.jobs.track import analytics, charts, events, imports, runtime
 from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
 from boxoffice.jobs.track.snapshot import choose_source, snapshot
-from boxoffice.jobs.track.store import Store, StoredListing
-from boxoffice.platforms.listings.csv_import import RowError, read_listings
+from boxoffice.jobs.track.store import Store
 from boxoffice.settings import Settings
 
 app = typer.Typer(
@@ -50,6 +49,7 @@ TzOpt = Annotated[
     str | None, typer.Option("--tz", help="Show times in this zone (default: local).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON rows on stdout.")]
+ProxyOpt = Annotated[str | None, typer.Option(help="Listings proxy base URL.")]
 
 
 def _settings(ctx: typer.Context, db: str | None, **track: Any) -> Settings:
@@ -69,8 +69,9 @@ def _console(ctx: typer.Context) -> Console:
 
 
 @contextlib.contextmanager
-def _store(settings: Settings) -> Iterator[Store]:
-    store = runtime.open_from_settings(settings)
+def _store(settings: Settings, *, read_only: bool = False) -> Iterator[Store]:
+    """The configured store; readers never create (or migrate) a SQLite file."""
+    store = runtime.open_from_settings(settings, read_only=read_only)
     try:
         yield store
     finally:
@@ -121,11 +122,17 @@ def fetch_events(
     console = _console(ctx)
     with _store(settings) as store:
         result = asyncio.run(_fetch_events(settings, store))
+    _print_import(console, result, source_counts=True)
+
+
+def _print_import(console: Console, result: events.ImportResult, *, source_counts: bool) -> None:
     r = result.result
-    console.print(
-        f"events: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged "
-        f"({result.tracked} tracked in the source, {result.untracked_in_source} not tracked)"
-    )
+    line = f"events: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
+    if source_counts:
+        line += (
+            f" ({result.tracked} tracked in the source, {result.untracked_in_source} not tracked)"
+        )
+    console.print(line)
     for error in result.errors:
         console.print(f"[yellow]skipped[/yellow] {error}")
 
@@ -149,7 +156,7 @@ def show_events(
     """List the stored events with their last and next snapshot."""
     settings = _settings(ctx, db, timezone=tz)
     zone = runtime.zone(settings.track.timezone)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         rows = store.events(tracked_only=tracked_only)
     if as_json:
         sys.stdout.write(
@@ -266,7 +273,7 @@ def fetch_listings(
     source: Annotated[
         str | None, typer.Option(help="Listing source: proxy or seatgeek (default: config).")
     ] = None,
-    proxy_url: Annotated[str | None, typer.Option(help="Listings proxy base URL.")] = None,
+    proxy_url: ProxyOpt = None,
 ) -> None:
     """Snapshot the listings of every tracked event (or one) right now."""
     settings = _settings(ctx, db, listing_source=source, proxy_url=proxy_url)
@@ -331,7 +338,7 @@ def show_listings(
     """The latest snapshot of an event, cheapest first."""
     settings = _settings(ctx, db, timezone=tz)
     zone = runtime.zone(settings.track.timezone)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         found = store.find_event(event)
         rows = store.listings(found.event_id, limit=limit)
     if as_json:
@@ -384,42 +391,18 @@ def import_listings(
     console = _console(ctx)
     if not file.is_file():
         raise NotFoundError(f"listings CSV {file} does not exist")
-    errors: list[RowError] = []
     with _store(settings) as store, file.open(encoding="utf-8-sig", newline="") as fh:
-        ids: dict[str, int | None] = {}
-        batch: list[Any] = []
-        unknown = 0
-        inserted = 0
-        for item in read_listings(fh, errors=errors, source=str(file)):
-            if item.viagogo_id not in ids:
-                try:
-                    ids[item.viagogo_id] = store.find_event(item.viagogo_id).event_id
-                except NotFoundError:
-                    ids[item.viagogo_id] = None
-            event_id = ids[item.viagogo_id]
-            if event_id is None:
-                unknown += 1
-                continue
-            lst = item.listing
-            batch.append(
-                StoredListing(
-                    lst.listing_id, event_id, lst.section, lst.row, lst.quantity,
-                    lst.price_per_ticket, lst.total(), lst.currency, "csv", item.captured_at,
-                )
-            )  # fmt: skip
-            if len(batch) >= 50_000:
-                inserted += store.insert_listing_rows(batch)
-                batch = []
-        inserted += store.insert_listing_rows(batch)
+        result = imports.import_listings(store, fh, source=str(file))
     console.print(
-        f"imported {inserted} listing row(s); {len(errors)} bad row(s); "
-        f"{unknown} row(s) for unknown events"
+        f"imported {result.inserted} listing row(s); {len(result.errors)} bad row(s); "
+        f"{result.unknown_rows} row(s) for unknown events"
     )
-    for error in errors[:20]:
+    for error in result.errors[:20]:
         console.print(f"[yellow]line {error.line}[/yellow]: {error.reason}")
-    missing = [k for k, v in ids.items() if v is None]
-    if missing:
-        console.print(f"unknown viagogo ids (run fetch-events first): {', '.join(missing[:10])}")
+    if result.unknown_ids:
+        console.print(
+            f"unknown viagogo ids (run fetch-events first): {', '.join(result.unknown_ids[:10])}"
+        )
 
 
 @app.command("price-history")
@@ -442,7 +425,7 @@ def price_history(
     """
     settings = _settings(ctx, db, timezone=tz)
     zone = runtime.zone(settings.track.timezone)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         history = analytics.price_history(store, event, days=days, bucket=bucket)
     rows = analytics.history_dicts(history.rows)
     console = _console(ctx) if not as_json else Console(stderr=True, highlight=False)
@@ -488,7 +471,7 @@ def section_prices(
 ) -> None:
     """Min/avg/median/max price per section."""
     settings = _settings(ctx, db)
-    with _store(settings) as store:
+    with _store(settings, read_only=True) as store:
         found, stats = analytics.section_prices(store, event, days=days)
     rows = analytics.section_dicts(stats)
     console = _console(ctx) if not as_json else Console(stderr=True, highlight=False)
@@ -591,6 +574,15 @@ def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None
     asyncio.run(main())
 
 
+def _serve(ctx: typer.Context, settings: Settings, *, import_events: bool) -> None:
+    """Wait for the store, import the events first if asked, then schedule until stopped."""
+    with contextlib.closing(_open_when_up(ctx, settings)) as store:
+        if import_events:
+            result = asyncio.run(_fetch_events(settings, store))
+            _print_import(_console(ctx), result, source_counts=False)
+        _run_scheduler(ctx, settings, store)
+
+
 @app.command("start-scheduler")
 def start_scheduler(
     ctx: typer.Context,
@@ -600,7 +592,7 @@ def start_scheduler(
     min_factor: MinOpt = None,
     max_factor: MaxOpt = None,
     concurrency: ConcOpt = None,
-    proxy_url: Annotated[str | None, typer.Option(help="Listings proxy base URL.")] = None,
+    proxy_url: ProxyOpt = None,
 ) -> None:
     """Snapshot every tracked event on a randomized schedule until stopped.
 
@@ -611,11 +603,7 @@ def start_scheduler(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
         proxy_url=proxy_url,
     )  # fmt: skip
-    store = _open_when_up(ctx, settings)
-    try:
-        _run_scheduler(ctx, settings, store)
-    finally:
-        store.close()
+    _serve(ctx, settings, import_events=False)
 
 
 @app.command("run")
@@ -628,19 +616,11 @@ def run(
     min_factor: MinOpt = None,
     max_factor: MaxOpt = None,
     concurrency: ConcOpt = None,
-    proxy_url: Annotated[str | None, typer.Option(help="Listings proxy base URL.")] = None,
+    proxy_url: ProxyOpt = None,
 ) -> None:
     """init-db + fetch-events + start-scheduler."""
     settings = _scheduler_settings(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
         events=events_source, proxy_url=proxy_url,
     )  # fmt: skip
-    with contextlib.closing(_open_when_up(ctx, settings)) as store:
-        result = asyncio.run(_fetch_events(settings, store))
-        r = result.result
-        _console(ctx).print(
-            f"events: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
-        )
-        for error in result.errors:
-            _console(ctx).print(f"[yellow]skipped[/yellow] {error}")
-        _run_scheduler(ctx, settings, store)
+    _serve(ctx, settings, import_events=True)

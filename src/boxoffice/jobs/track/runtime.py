@@ -34,10 +34,15 @@ def db_target(settings: Settings) -> str:
     return str(data_dir(settings.data_dir) / DEFAULT_DB_NAME)
 
 
-def open_from_settings(settings: Settings, *, migrate: bool = True) -> Store:
-    """Open (and migrate) the configured store."""
+def open_from_settings(
+    settings: Settings, *, migrate: bool = True, read_only: bool = False
+) -> Store:
+    """Open (and migrate) the configured store; ``read_only``: an existing SQLite file only."""
     return open_store(
-        db_target(settings), compress_after=settings.track.compress_after, migrate=migrate
+        db_target(settings),
+        compress_after=settings.track.compress_after,
+        migrate=migrate,
+        read_only=read_only,
     )
 
 

@@ -12,9 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.errors import NotFoundError
+from boxoffice.errors import NotFoundError, StorageError
 from boxoffice.jobs.track.store import open_store
-from boxoffice.jobs.track.store.base import parse_bucket
+from boxoffice.jobs.track.store.base import (
+    UpsertAction,
+    UpsertResult,
+    parse_bucket,
+    upsert_action,
+)
 from boxoffice.jobs.track.store.sqlite import SqliteStore
 from boxoffice.platforms.listings.models import Listing, StatsSnapshot
 from boxoffice.platforms.sheets.rows import EventRow
@@ -54,6 +59,17 @@ def test_upsert_inserts_updates_and_finds(store: SqliteStore) -> None:
     with pytest.raises(NotFoundError) as info:
         store.find_event("nope")
     assert "show-events" in info.value.one_line()
+
+
+def test_upsert_action_is_one_rule_for_every_backend() -> None:
+    values = ("Show", "Venue", "City", "UK", "2026-06-01", None)
+    assert upsert_action(None, values) == "insert"
+    assert upsert_action((7, *values, True), values) == "unchanged"
+    assert upsert_action((7, *values, 1), list(values)) == "unchanged"
+    assert upsert_action((7, "Old name", *values[1:], True), values) == "update"
+    assert upsert_action((7, *values, False), values) == "update"  # tracked again
+    actions: list[UpsertAction] = ["insert", "update", "unchanged", "insert"]
+    assert UpsertResult.count(actions) == UpsertResult(inserted=2, updated=1, unchanged=1)
 
 
 def test_snapshot_duplicates_ignored_and_latest_listing_view(store: SqliteStore) -> None:
@@ -204,7 +220,7 @@ READER = textwrap.dedent(
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
     from boxoffice.jobs.track.store import open_store
-    store = open_store(Path(sys.argv[1]))
+    store = open_store(Path(sys.argv[1]), read_only=True)
     eid = store.find_event("1").event_id
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     seen = 0
@@ -243,3 +259,37 @@ def test_writer_and_reader_processes_at_once_never_see_locked(tmp_path: Path) ->
     assert "reader done" in r_out
     final = open_store(path)
     assert final.count_listings() == 40 * 200
+
+
+def test_read_only_open_of_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "typo" / "x.sqlite3"
+    with pytest.raises(NotFoundError) as info:
+        open_store(path, read_only=True)
+    assert info.value.one_line() == (
+        f"no database at {path} — run `boxoffice track init-db` (or check --db)"
+    )
+    assert not path.parent.exists()
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    with pytest.raises(NotFoundError):  # a file that is no store yet is no database either
+        open_store(empty, read_only=True)
+    assert empty.stat().st_size == 0
+
+
+def test_read_only_store_reads_a_live_wal_store_and_cannot_write(tmp_path: Path) -> None:
+    path = tmp_path / "live.sqlite3"
+    writer = open_store(path)
+    writer.upsert_events([ev("1")], now=T0)
+    reader = open_store(path, read_only=True)
+    eid = reader.find_event("1").event_id
+    assert reader.count_listings(eid) == 0
+    # the writer keeps appending to the WAL while the reader is open: the reader sees it
+    item = Listing("a", "S", "1", 2, 50.0, "EUR")
+    writer.insert_listings(eid, [item], captured_at=T0, provider="p")
+    assert reader.count_listings(eid) == 1
+    assert [b.count for b in reader.price_history(eid, since=T0, bucket=parse_bucket("1h"))] == [1]
+    with pytest.raises(StorageError):
+        reader.upsert_events([ev("2")], now=T0)
+    reader.close()
+    writer.close()
+    assert [e.viagogo_id for e in open_store(path).events()] == ["1"]

@@ -30,12 +30,17 @@ def is_postgres_url(target: str) -> bool:
 
 
 def open_store(
-    target: str | Path, *, compress_after: str | None = "7 days", migrate: bool = True
+    target: str | Path,
+    *,
+    compress_after: str | None = "7 days",
+    migrate: bool = True,
+    read_only: bool = False,
 ) -> Store:
     """Open (and migrate) the store at ``target``: a PostgreSQL URL or a SQLite file path.
 
     ``compress_after`` is the TimescaleDB compression policy (None = no policy); it only
-    matters when the server has the extension.
+    matters when the server has the extension. ``read_only`` opens an existing SQLite file
+    for reading (a missing one is a :class:`NotFoundError`; nothing is created or migrated).
     """
     text = str(target)
     if is_postgres_url(text):
@@ -44,4 +49,4 @@ def open_store(
         return PostgresStore(text, compress_after=compress_after, migrate=migrate)
     from boxoffice.jobs.track.store.sqlite import SqliteStore
 
-    return SqliteStore(Path(text), migrate=migrate)
+    return SqliteStore(Path(text), migrate=migrate, read_only=read_only)

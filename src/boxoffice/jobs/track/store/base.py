@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 from boxoffice.errors import ConfigurationError
 from boxoffice.platforms.listings.models import Listing, StatsSnapshot
@@ -88,6 +88,24 @@ class ClaimedRun:
     lease_until: datetime
 
 
+UpsertAction = Literal["insert", "update", "unchanged"]
+
+
+def upsert_action(found: Sequence[Any] | None, values: Sequence[Any]) -> UpsertAction:
+    """What an events import does with one source row (the same rule in every backend).
+
+    ``found`` is the stored row of its viagogo id — ``(event_id, name, venue, city, country,
+    event_date, source, is_tracked)`` — or None; ``values`` are the six columns from the
+    source, in the backend's stored form. A changed or untracked event is updated (and
+    tracked again); an identical tracked one is left alone.
+    """
+    if found is None:
+        return "insert"
+    if tuple(found[1:7]) != tuple(values) or not found[7]:
+        return "update"
+    return "unchanged"
+
+
 @dataclass(frozen=True)
 class UpsertResult:
     """What an events import changed."""
@@ -95,6 +113,12 @@ class UpsertResult:
     inserted: int
     updated: int
     unchanged: int
+
+    @classmethod
+    def count(cls, actions: Iterable[UpsertAction]) -> UpsertResult:
+        """The totals of the actions taken, one per source row."""
+        done = list(actions)
+        return cls(done.count("insert"), done.count("update"), done.count("unchanged"))
 
 
 _UNITS = {

@@ -34,6 +34,7 @@ from boxoffice.jobs.track.store.base import (
     StoredListing,
     UpsertResult,
     parse_bucket,
+    upsert_action,
 )
 from boxoffice.platforms.listings.models import Listing, StatsSnapshot
 from boxoffice.platforms.sheets.rows import EventRow
@@ -272,7 +273,7 @@ class PostgresStore:
 
     def upsert_events(self, rows: Sequence[EventRow], *, now: datetime) -> UpsertResult:
         """Insert new events, update changed ones; all end up tracked."""
-        inserted = updated = unchanged = 0
+        actions = []
         with self._cursor(transaction=True) as cur:
             for row in rows:
                 values = (row.name, row.venue, row.city, row.country, row.event_date, row.source)
@@ -282,25 +283,24 @@ class PostgresStore:
                     (row.viagogo_id,),
                 )
                 found = cur.fetchone()
-                if found is None:
+                action = upsert_action(found, values)
+                if action == "insert":
                     cur.execute(
                         "INSERT INTO events (viagogo_id, name, venue, city, country, event_date, "
                         "source, is_tracked, created_at, updated_at) "
                         "VALUES (%s, %s, %s, %s, %s, %s, %s, TRUE, %s, %s)",
                         (row.viagogo_id, *values, now, now),
                     )
-                    inserted += 1
-                elif tuple(found[1:7]) != values or not found[7]:
+                elif action == "update":
+                    assert found is not None  # only a stored event is updated
                     cur.execute(
                         "UPDATE events SET name = %s, venue = %s, city = %s, country = %s, "
                         "event_date = %s, source = %s, is_tracked = TRUE, updated_at = %s "
                         "WHERE event_id = %s",
                         (*values, now, found[0]),
                     )
-                    updated += 1
-                else:
-                    unchanged += 1
-        return UpsertResult(inserted, updated, unchanged)
+                actions.append(action)
+        return UpsertResult.count(actions)
 
     def events(self, *, tracked_only: bool = False) -> list[StoredEvent]:
         """All events with their next run, by event id."""

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from boxoffice.core.state import connect
-from boxoffice.errors import NotFoundError, map_exception
+from boxoffice.core.state import BUSY_TIMEOUT_MS, connect
+from boxoffice.errors import NotFoundError, StorageError, map_exception
 from boxoffice.jobs.track.store._common import from_iso, iso
 from boxoffice.jobs.track.store.base import (
     EPOCH,
@@ -30,6 +30,7 @@ from boxoffice.jobs.track.store.base import (
     StoredListing,
     UpsertResult,
     bucket_start,
+    upsert_action,
 )
 from boxoffice.platforms.listings.models import Listing, StatsSnapshot
 from boxoffice.platforms.sheets.rows import EventRow
@@ -148,14 +149,70 @@ def _listing(row: Sequence[Any]) -> StoredListing:
     )
 
 
+def _insert_ignoring_duplicates(conn: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> int:
+    """Insert listing rows (in ``_LISTING_COLUMNS`` order); a stored key is skipped."""
+    before = conn.total_changes
+    conn.executemany(
+        f"INSERT OR IGNORE INTO listings ({_LISTING_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return conn.total_changes - before
+
+
+def missing_database(path: Path) -> NotFoundError:
+    """The one-line error of a reader pointed at a store that was never created."""
+    return NotFoundError(
+        f"no database at {path}", hint="run `boxoffice track init-db` (or check --db)"
+    )
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open an existing store for reading: never creates the file or its directory.
+
+    ``mode=ro`` still reads a WAL database while a writer appends to it (SQLite maps the
+    writer's ``-shm`` index). An empty file (schema version 0) counts as no database; a store
+    of another schema version must be migrated by a writer first.
+    """
+    if not path.is_file():
+        raise missing_database(path)
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StorageError(f"SQLite database {path}: {exc}") from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StorageError(f"SQLite database {path}: {exc}") from exc
+    if version == 0:
+        conn.close()
+        raise missing_database(path)
+    if version != len(MIGRATIONS):
+        conn.close()
+        raise StorageError(
+            f"SQLite database {path}: schema version {version}, this boxoffice uses "
+            f"{len(MIGRATIONS)}",
+            hint="run `boxoffice track init-db`"
+            if version < len(MIGRATIONS)
+            else "upgrade boxoffice",
+        )
+    return conn
+
+
 class SqliteStore:
     """The store in one SQLite file (WAL mode, migrations by ``PRAGMA user_version``)."""
 
     backend = "sqlite"
 
-    def __init__(self, path: Path, *, migrate: bool = True) -> None:
+    def __init__(self, path: Path, *, migrate: bool = True, read_only: bool = False) -> None:
         self.path = path
-        self.conn = connect(path, MIGRATIONS if migrate else ())
+        if read_only:
+            self.conn = _connect_read_only(path)
+        else:
+            self.conn = connect(path, MIGRATIONS if migrate else ())
         self.conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
 
     def describe(self) -> str:
@@ -196,7 +253,7 @@ class SqliteStore:
 
     def upsert_events(self, rows: Sequence[EventRow], *, now: datetime) -> UpsertResult:
         """Insert new events and update changed ones (by viagogo_id); all end up tracked."""
-        inserted = updated = unchanged = 0
+        actions = []
         stamp = iso(now)
         with self._write() as conn:
             for row in rows:
@@ -207,25 +264,23 @@ class SqliteStore:
                     "FROM events WHERE viagogo_id = ?",
                     (row.viagogo_id,),
                 ).fetchone()
-                if found is None:
+                action = upsert_action(found, values)
+                if action == "insert":
                     conn.execute(
                         "INSERT INTO events (viagogo_id, name, venue, city, country, event_date, "
                         "source, is_tracked, created_at, updated_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                         (row.viagogo_id, *values, stamp, stamp),
                     )
-                    inserted += 1
-                elif tuple(found[1:7]) != values or not found[7]:
+                elif action == "update":
                     conn.execute(
                         "UPDATE events SET name = ?, venue = ?, city = ?, country = ?, "
                         "event_date = ?, source = ?, is_tracked = 1, updated_at = ? "
                         "WHERE event_id = ?",
                         (*values, stamp, found[0]),
                     )
-                    updated += 1
-                else:
-                    unchanged += 1
-        return UpsertResult(inserted, updated, unchanged)
+                actions.append(action)
+        return UpsertResult.count(actions)
 
     def events(self, *, tracked_only: bool = False) -> list[StoredEvent]:
         """All events with their next run, by event id."""
@@ -313,13 +368,7 @@ class SqliteStore:
             for item in listings
         ]
         with self._write() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                f"INSERT OR IGNORE INTO listings ({_LISTING_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            inserted = conn.total_changes - before
+            inserted = _insert_ignoring_duplicates(conn, rows)
             conn.execute(
                 "UPDATE events SET last_listings_fetch = ? WHERE event_id = ?", (stamp, event_id)
             )
@@ -343,13 +392,7 @@ class SqliteStore:
             for r in rows
         )
         with self._write() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                f"INSERT OR IGNORE INTO listings ({_LISTING_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                data,
-            )
-            return conn.total_changes - before
+            return _insert_ignoring_duplicates(conn, data)
 
     def insert_stats(
         self, event_id: int, stats: StatsSnapshot, *, captured_at: datetime, provider: str
