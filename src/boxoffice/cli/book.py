@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from boxoffice.cli.context import get_ctx
+from boxoffice.jobs.book import commands
 from boxoffice.jobs.book.plan import parse_attributes, parse_ids
-from boxoffice.jobs.book.race import run_race
 from boxoffice.jobs.book.report import render, reservations_table
-from boxoffice.jobs.book.runner import (
-    cache_for,
-    credentials,
-    open_client,
-    plan_from,
-    slot_from,
-)
-from boxoffice.jobs.book.session import ensure_session, with_relogin
-from boxoffice.platforms.booked.client import BookedClient
-from boxoffice.platforms.booked.models import day_bounds
+from boxoffice.jobs.book.runner import plan_from
 from boxoffice.settings import Settings
 
 EXIT_NONE_WON = 3
@@ -32,8 +20,6 @@ app = typer.Typer(
     help="Book a desk/room on Booked Scheduler 3.x or LibreBooking the instant the window opens.",
     no_args_is_help=True,
 )
-
-T = TypeVar("T")
 
 Url = Annotated[str | None, typer.Option("--url", help="Scheduler base URL (the …/Web folder).")]
 Dialect = Annotated[
@@ -66,17 +52,6 @@ def _common(
 
 def _settings(ctx: typer.Context, book: dict[str, Any]) -> Settings:
     return get_ctx(ctx).settings(cli={"book": book})
-
-
-def _run(settings: Settings, job: Callable[[BookedClient], Awaitable[T]]) -> T:
-    async def main() -> T:
-        client = open_client(settings.book, http=settings.http)
-        try:
-            return await job(client)
-        finally:
-            await client.aclose()
-
-    return asyncio.run(main())
 
 
 @app.command("run")
@@ -149,14 +124,12 @@ def run(
     plan = plan_from(settings.book, at=at, now_flag=now, dry_run=dry_run)
     if resources:
         parse_ids(resources)  # early, clear error for a bad range
-    creds = credentials(settings.book)
-    cache = cache_for(settings)
     err = app_ctx.err
 
     def say(line: str) -> None:
         err.print(f"[dim]· {line}[/]")
 
-    report = _run(settings, lambda client: run_race(client, plan, creds, cache, say=say))
+    report = commands.race(settings, plan, say=say)
     if json_out:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -184,30 +157,19 @@ def availability(
     book = _common(url, dialect, timezone, schedule)
     book.update(date=date, start=start, end=end, resources=resources)
     settings = _settings(ctx, book)
-    b = settings.book
-    if b.start and b.end:
-        slot = slot_from(b)
-        lo, hi = slot.start, slot.end
-    else:
-        day = slot_from(b.model_copy(update={"start": "00:00", "end": "23:59"})).start.date()
-        lo, hi = day_bounds(day, b.timezone)
-    creds, cache = credentials(b), cache_for(settings)
-    found = _run(
-        settings,
-        lambda c: with_relogin(c, creds, cache, lambda: c.availability(lo, hi, b.schedule)),
-    )
-    free = None
-    if b.resources:
-        busy = {r.resource_id for r in found}
-        free = [r for r in parse_ids(b.resources) if r not in busy]
+    found = commands.availability(settings)
+    free = found.free
     if json_out:
-        doc: dict[str, Any] = {"reservations": [r.to_json() for r in found]}
+        doc: dict[str, Any] = {"reservations": [r.to_json() for r in found.reservations]}
         if free is not None:
             doc["free"] = free
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
     out = get_ctx(ctx).console
-    out.print(reservations_table(found, f"reservations {lo:%Y-%m-%d %H:%M}–{hi:%H:%M %Z}"))
+    lo, hi = found.start, found.end
+    out.print(
+        reservations_table(found.reservations, f"reservations {lo:%Y-%m-%d %H:%M}–{hi:%H:%M %Z}")
+    )
     if free is not None:
         out.print(f"free in range: {', '.join(map(str, free)) or 'none'}")
 
@@ -225,14 +187,7 @@ def list_mine(
 ) -> None:
     """Your reservations from today on."""
     settings = _settings(ctx, _common(url, dialect, timezone, schedule, owner))
-    b = settings.book
-    lo = datetime.now(UTC)
-    hi = lo + timedelta(days=days)
-    creds, cache = credentials(b), cache_for(settings)
-    found = _run(
-        settings,
-        lambda c: with_relogin(c, creds, cache, lambda: c.list_mine(lo, hi, b.schedule)),
-    )
+    found = commands.list_mine(settings, days)
     if json_out:
         typer.echo(json.dumps([r.to_json() for r in found], ensure_ascii=False))
         return
@@ -248,8 +203,7 @@ def cancel(
 ) -> None:
     """Cancel one of your reservations."""
     settings = _settings(ctx, _common(url, dialect, None))
-    creds, cache = credentials(settings.book), cache_for(settings)
-    _run(settings, lambda c: with_relogin(c, creds, cache, lambda: c.cancel(reference)))
+    commands.cancel(settings, reference)
     get_ctx(ctx).console.print(f"cancelled {reference}")
 
 
@@ -257,9 +211,8 @@ def cancel(
 def refresh(ctx: typer.Context, url: Url = None, dialect: Dialect = None) -> None:
     """Force a fresh login (with TOTP) and cache the session for 6 h."""
     settings = _settings(ctx, _common(url, dialect, None))
-    creds, cache = credentials(settings.book), cache_for(settings)
-    session, _ = _run(settings, lambda c: ensure_session(c, creds, cache, force=True))
+    session, path = commands.refresh(settings)
     get_ctx(ctx).console.print(
         f"logged in as {session.username} (user id {session.user_id or '?'}); "
-        f"session cached in {cache.path} (0600, 6 h)"
+        f"session cached in {path} (0600, 6 h)"
     )

@@ -4,8 +4,14 @@ Timeline with a window instant T0 (server clock):
 
 1. at T0 − ``lead`` (local clock, rough): log in (cached session if still valid), fetch the
    slot's availability; candidates = range minus taken resources, preferred first;
-2. estimate the server's clock offset from its ``Date`` header (core clock);
-3. at T0 − ``warm_ahead`` (server clock): open as many connections as will be used at once;
+2. estimate the server's clock offset from its ``Date`` header (core clock), bounded in time:
+   one coarse probe first pins the offset to about a second, which gives the earliest local
+   instant the fire can be due; the fine estimate must end ``warm_margin`` before that
+   instant (so the connections can still be warmed). With too little time left the fine
+   estimate is skipped or shortened; a coarse bracket from it then trusts the local clock
+   where the bracket allows it, else its late end (never early);
+3. at T0 − ``warm_ahead`` (server clock): open as many connections as will be used at once —
+   whenever the fire instant is still ahead, however little time is left;
 4. at T0 + ``margin`` (server clock; the margin absorbs the offset estimate's error, since an
    attempt arriving before the window opens is refused): send the create attempts (built
    and encoded beforehand) in preference order — each starts writing once the previous one
@@ -32,7 +38,7 @@ import httpx
 
 from boxoffice.core import clock as core_clock
 from boxoffice.core.logging import get_logger
-from boxoffice.errors import BoxofficeError, RateLimitedError
+from boxoffice.errors import BoxofficeError, ProtocolError, RateLimitedError
 from boxoffice.jobs.book.plan import candidates
 from boxoffice.jobs.book.session import SessionCache, ensure_session
 from boxoffice.platforms.booked.client import BookedClient, Credentials
@@ -48,6 +54,19 @@ log = get_logger(__name__)
 
 SKIPPED = "skipped"
 SEND_GRACE = 0.005  # s: the next attempt starts by then even if no "written" signal came
+#: Below this many seconds of budget the fine clock estimate is not attempted.
+MIN_ESTIMATE = 0.3
+#: The estimate gets this much less than its budget (a probe in flight may finish late); the
+#: budget itself is a hard limit.
+ESTIMATE_SLACK = 0.15
+#: The time an unhurried estimate may take (``estimate_offset``'s default, one pass).
+FULL_ESTIMATE = 2.5
+#: From a cut-short estimate, a wider bracket (± s) is "coarse": the local clock is trusted
+#: where the bracket allows it, else the bracket's late end (a fine scan gives a few ms).
+COARSE_UNCERTAINTY = 0.02
+
+Estimator = Callable[[float], Awaitable[core_clock.ClockEstimate]]
+"""Estimate the server's clock within ``max_duration`` seconds (0: a single coarse probe)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,7 @@ class RacePlan:
     concurrency: int = 8
     lead: float = 60.0
     warm_ahead: float = 2.0
+    warm_margin: float = 0.3
     margin: float = 0.002
     dry_run: bool = False
 
@@ -123,6 +143,8 @@ class RaceReport:
     cancelled: list[Cancellation] = field(default_factory=list)
     estimate: core_clock.ClockEstimate | None = None
     t0: datetime | None = None
+    offset_used: float | None = None
+    planned_at: float | None = None
     fired_at: float | None = None
     fire_lateness_ms: float | None = None
     burst_ms: float = 0.0
@@ -264,13 +286,19 @@ async def run_race(
     *,
     say: Say = _quiet,
     clock: Callable[[], float] = time.time,
+    estimator: Estimator | None = None,
+    sleep: core_clock.Sleeper | None = None,
 ) -> RaceReport:
-    """Run the whole race (see the module docstring); never raises for refused bookings."""
+    """Run the whole race (see the module docstring); never raises for refused bookings.
+
+    ``estimator`` replaces the server clock estimate (default: probes of the server's ``Date``
+    on ``clock``), ``sleep`` the waits' ``asyncio.sleep`` — tests with a fake clock pass both.
+    """
     report = RaceReport(t0=plan.at, dry_run=plan.dry_run)
     t0 = plan.at.timestamp() if plan.at is not None else None
     if t0 is not None and clock() < t0 - plan.lead:
         say(f"waiting to prepare at T0 − {plan.lead:g} s")
-        await core_clock.wait_until(t0 - plan.lead, clock=clock)
+        await core_clock.wait_until(t0 - plan.lead, clock=clock, sleep=sleep)
 
     session, fresh = await ensure_session(client, credentials, cache)
     say("logged in" if fresh else "reusing the cached session")
@@ -297,25 +325,22 @@ async def run_race(
         prepared = {rank: client.prepare(_request(plan, r, owner)) for rank, r in order}
 
     if t0 is not None:
-        estimate = await core_clock.estimate_offset(
-            client.http, client.url(client.probe_path), clock=clock
+        estimate, offset = await _estimate_clock(
+            estimator or _date_probes(client, clock), plan, t0, clock, say
         )
-        report.estimate = estimate
-        say(
-            f"server clock offset {estimate.offset * 1000:+.1f} ms"
-            f" (± {estimate.uncertainty * 1000:.1f} ms, {estimate.samples} probes)"
-        )
-        fire = estimate.local_time(t0) + plan.margin  # a hair late rather than early
+        report.estimate, report.offset_used = estimate, offset
+        fire = t0 - offset + plan.margin  # a hair late rather than early
+        report.planned_at = fire
         width = min(plan.concurrency, len(report.candidates))
         if clock() < fire - plan.warm_ahead:
-            await core_clock.wait_until(fire - plan.warm_ahead, clock=clock)
-        if clock() < fire:  # past T0 already (a late start): fire at once, cold
+            await core_clock.wait_until(fire - plan.warm_ahead, clock=clock, sleep=sleep)
+        if clock() < fire:
             await client.warm(width)
             say(f"{width} connection(s) warm; firing at T0 = {plan.at}")
-        else:
-            say("T0 has passed already: firing at once")
-        lateness = await core_clock.wait_until(fire, clock=clock)
-        report.fired_at = fire
+        else:  # a late start: every instant spent warming would add to the lateness
+            say(f"T0 has passed already ({(clock() - fire) * 1000:.0f} ms ago): firing at once")
+        lateness = await core_clock.wait_until(fire, clock=clock, sleep=sleep)
+        report.fired_at = clock()
         report.fire_lateness_ms = lateness * 1000
     else:
         await client.warm(min(plan.concurrency, len(report.candidates)))
@@ -348,6 +373,76 @@ async def run_race(
         fired=datetime.fromtimestamp(report.fired_at or 0, UTC).isoformat(),
     )
     return report
+
+
+def _date_probes(client: BookedClient, clock: Callable[[], float]) -> Estimator:
+    """The default estimator: :func:`core_clock.estimate_offset` on the client's probe URL."""
+
+    async def estimate(max_duration: float) -> core_clock.ClockEstimate:
+        return await core_clock.estimate_offset(
+            client.http,
+            client.url(client.probe_path),
+            clock=clock,
+            max_duration=max_duration,
+            max_probes=40 if max_duration > 0 else 2,  # 0: the first, coarse probe only
+        )
+
+    return estimate
+
+
+async def _estimate_clock(
+    estimator: Estimator, plan: RacePlan, t0: float, clock: Callable[[], float], say: Say
+) -> tuple[core_clock.ClockEstimate, float]:
+    """The server clock estimate and the offset to fire on, never running into the warm-up.
+
+    One coarse probe bounds the offset (to about a second); the fine estimate then gets the
+    time up to the earliest instant the fire can be due (T0 at the top of that bracket) minus
+    the warm-up margin — a hard limit.
+    """
+    coarse = await estimator(0.0)
+    warm_margin = min(plan.warm_margin, plan.warm_ahead)
+    earliest_fire = t0 - (coarse.offset + coarse.uncertainty) + plan.margin
+    budget = earliest_fire - warm_margin - clock()
+    estimate = coarse
+    cut_short = budget - ESTIMATE_SLACK < FULL_ESTIMATE
+    if budget < MIN_ESTIMATE:
+        say(
+            f"only {max(budget, 0.0):.2f} s left before T0 minus the warm-up margin: "
+            "no fine clock estimate"
+        )
+    else:
+        if cut_short:
+            say(f"{budget:.2f} s left for the clock estimate before the warm-up")
+        try:
+            async with asyncio.timeout(budget):
+                fine = await estimator(max(budget - ESTIMATE_SLACK, 0.0))
+        except TimeoutError:
+            say("the clock estimate ran into the warm-up margin: cut short")
+        else:
+            try:
+                estimate = core_clock.merge([coarse, fine])
+            except ProtocolError:  # the clock stepped between them: the later one holds
+                estimate = fine
+    say(
+        f"server clock offset {estimate.offset * 1000:+.1f} ms"
+        f" (± {estimate.uncertainty * 1000:.1f} ms, {estimate.samples} probes)"
+    )
+    return estimate, _offset_to_use(estimate, cut_short, say)
+
+
+def _offset_to_use(estimate: core_clock.ClockEstimate, cut_short: bool, say: Say) -> float:
+    """The estimate's offset; for a coarse one that the time left cut short, the local clock
+    if the bracket allows it, else the bracket's low end (the fire is then late, never early).
+    """
+    if not cut_short or estimate.uncertainty <= COARSE_UNCERTAINTY:
+        return estimate.offset
+    low = estimate.offset - estimate.uncertainty
+    high = estimate.offset + estimate.uncertainty
+    if low <= 0.0 <= high:
+        say("coarse clock estimate: trusting the local clock, which it agrees with")
+        return 0.0
+    say(f"coarse clock estimate: firing on its late end ({low * 1000:+.0f} ms), never early")
+    return low
 
 
 async def _cancel(client: BookedClient, attempt: Attempt) -> Cancellation:

@@ -1,6 +1,10 @@
 """Session cache (cookies/token + CSRF, 6 h, mode 0600 in the state dir) and getting a session.
 
-The cache never holds the password or the TOTP secret — only what the server handed out.
+Cookies are kept as whole :class:`~boxoffice.core.http.CookieRecord` s — domain, path,
+secure, host-only (``__Host-``) — so a restored session sends each cookie only where the
+server bound it. A cache in the older ``{name: value}`` layout is treated as invalid: a fresh
+login replaces it. The cache never holds the password or the TOTP secret — only what the
+server handed out.
 """
 
 from __future__ import annotations
@@ -48,8 +52,12 @@ class SessionCache:
             session = BookedSession.from_json(json.loads(self.path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):
-            log.warning("ignoring an unreadable session cache", path=str(self.path))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning(
+                "ignoring an unreadable or outdated session cache; logging in again",
+                path=str(self.path),
+                reason=str(exc),
+            )
             return None
         if (
             session.dialect != self.dialect

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pyotp
 
+from boxoffice.core.http import CookieRecord
 from boxoffice.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -189,7 +190,7 @@ class Booked3Client(BaseClient):
             dialect=self.dialect,
             base_url=self.base_url,
             username=credentials.username,
-            cookies=self._cookie_dict(),
+            cookies=self._cookie_records(),
             csrf_token=csrf,
             user_id=pages.user_id(page.text),
             created_at=time.time(),
@@ -199,13 +200,14 @@ class Booked3Client(BaseClient):
     def _logged_in(self) -> bool:
         return any(c.name == LOGIN_COOKIE for c in self.http.cookies.jar)
 
-    def _cookie_dict(self) -> dict[str, str]:
-        return {c.name: c.value or "" for c in self.http.cookies.jar if c.name != "language"}
+    def _cookie_records(self) -> list[CookieRecord]:
+        """The session's cookies with their domain, path and flags (not the language one)."""
+        return [c for c in self.http.cookie_jar.items() if c.name != "language"]
 
     def restore(self, session: BookedSession) -> None:
-        """Reuse cached cookies and CSRF token."""
-        for name, value in session.cookies.items():
-            self.http.cookies.set(name, value, domain=self._host)
+        """Reuse cached cookies (each bound where the server set it) and CSRF token."""
+        for record in session.cookies:
+            self.http.cookie_jar.set(record)
         self.session = session
 
     async def validate(self) -> bool:

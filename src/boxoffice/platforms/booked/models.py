@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from boxoffice.core.http import CookieRecord
 from boxoffice.errors import ConfigurationError
 
 
@@ -151,12 +152,19 @@ SESSION_TTL = 6 * 3600.0
 
 @dataclass
 class BookedSession:
-    """What a login yields: cookies, CSRF token or API token, user id. Cached 0600 for 6 h."""
+    """What a login yields: cookies, CSRF token or API token, user id. Cached 0600 for 6 h.
+
+    ``cookies`` are whole :class:`~boxoffice.core.http.CookieRecord` s (domain, path, secure,
+    host-only): a restored cookie goes back exactly where the server bound it.
+    """
+
+    #: Version of :meth:`to_json`'s layout; a cache of another version is not read.
+    FORMAT_VERSION = 2
 
     dialect: str
     base_url: str
     username: str
-    cookies: dict[str, str] = field(default_factory=dict)
+    cookies: list[CookieRecord] = field(default_factory=list)
     csrf_token: str | None = None
     session_token: str | None = None
     user_id: str | None = None
@@ -168,22 +176,28 @@ class BookedSession:
 
     def secrets(self) -> list[str]:
         """Values to redact from logs."""
-        out = [v for v in self.cookies.values() if v]
+        out = [c.value for c in self.cookies if c.value]
         out += [v for v in (self.csrf_token, self.session_token) if v]
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """Serialize (for the 0600 cache)."""
-        return asdict(self)
+        """Serialize (for the 0600 cache); cookies as the records' fields."""
+        return {"version": self.FORMAT_VERSION, **asdict(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BookedSession:
-        """Deserialize; raises KeyError/TypeError on a malformed cache."""
+        """Deserialize; raises KeyError/TypeError/ValueError on a malformed or older cache
+        (the old ``{name: value}`` cookies lost each cookie's domain, path and flags)."""
+        if data.get("version") != cls.FORMAT_VERSION:
+            raise ValueError(f"session cache format {data.get('version')!r} is not supported")
+        cookies = data.get("cookies") or []
+        if not isinstance(cookies, list):
+            raise TypeError("cookies must be a list of cookie records")
         return cls(
             dialect=str(data["dialect"]),
             base_url=str(data["base_url"]),
             username=str(data["username"]),
-            cookies={str(k): str(v) for k, v in dict(data.get("cookies") or {}).items()},
+            cookies=[CookieRecord(**dict(c)) for c in cookies],
             csrf_token=data.get("csrf_token"),
             session_token=data.get("session_token"),
             user_id=None if data.get("user_id") is None else str(data["user_id"]),

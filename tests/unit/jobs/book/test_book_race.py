@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from tests.unit.platforms.booked.booked_testkit import (
     occupy,
 )
 
+from boxoffice.core.clock import ClockEstimate
 from boxoffice.jobs.book.race import RacePlan, RaceReport, run_race
 from boxoffice.jobs.book.session import SessionCache
 
@@ -195,3 +198,134 @@ async def test_a_429_stops_the_burst(dialect: str, tmp_path: Path) -> None:
     assert "429" in report.attempts[2].message
     assert set(outcomes[3:]) == {"skipped"}
     assert len(creates(app)) == 3
+
+
+class FakeTime:
+    """A local clock that only moves when waited on (and by a microsecond per reading)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def clock(self) -> float:
+        self.now += 1e-6
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.now += max(delay, 0.0)
+
+
+SKEW = 2.5  # the server's clock runs this far ahead of ours
+COARSE = ClockEstimate(offset=SKEW + 0.3, uncertainty=0.5, samples=1, rtt=0.02)
+FINE = ClockEstimate(offset=SKEW, uncertainty=0.002, samples=20, rtt=0.01)
+
+
+def estimator_on(
+    fake: FakeTime,
+    calls: list[tuple[float, float, float]],
+    overrun: float = 0.0,
+    fine: ClockEstimate = FINE,
+) -> Callable[[float], Awaitable[ClockEstimate]]:
+    """An estimator that spends its whole budget (plus ``overrun``) on the fake clock."""
+
+    async def estimate(max_duration: float) -> ClockEstimate:
+        start = fake.now
+        if max_duration == 0:
+            fake.now += COARSE.rtt
+            return COARSE
+        fake.now += max_duration + overrun
+        calls.append((start, max_duration, fake.now))
+        return fine
+
+    return estimate
+
+
+async def fake_race(
+    tmp: Path, ahead: float, *, overrun: float = 0.0, fine: ClockEstimate = FINE
+) -> tuple[RaceReport, RacePlan, list[tuple[float, float, float]], list[str]]:
+    """A race whose T0 is ``ahead`` s away on the server's clock, all on a fake clock."""
+    fake = FakeTime(1_900_000_000.0)
+    t0 = fake.now + SKEW + ahead
+    p = plan(at=datetime.fromtimestamp(t0, UTC), warm_ahead=2.0, warm_margin=0.3)
+    calls: list[tuple[float, float, float]] = []
+    said: list[str] = []
+    app = make_app("booked3")
+    report = await race(
+        app,
+        "booked3",
+        tmp,
+        p,
+        say=said.append,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        estimator=estimator_on(fake, calls, overrun, fine),
+    )
+    return report, p, calls, said
+
+
+@pytest.mark.parametrize("ahead", [8.0, 3.0, 1.2, 0.5, 0.1])
+async def test_clock_estimate_ends_before_the_fire_instant_minus_the_warm_up_margin(
+    ahead: float, tmp_path: Path
+) -> None:
+    report, p, calls, said = await fake_race(tmp_path, ahead)
+    assert report.planned_at is not None
+    assert report.fired_at is not None
+    for _start, _budget, end in calls:
+        assert end <= report.planned_at - p.warm_margin
+    assert not any("T0 has passed" in line for line in said)
+    assert any("connection(s) warm" in line for line in said)
+    assert report.won is not None
+    # fired at (not before) the planned instant; the attempts left at that instant
+    assert report.planned_at <= report.fired_at < report.planned_at + 0.01
+    assert report.fired_at <= min(a.sent_at or 0 for a in report.attempts if a.sent_at)
+
+
+async def test_plenty_of_time_gives_the_fine_estimate(tmp_path: Path) -> None:
+    report, p, calls, _ = await fake_race(tmp_path, 8.0)
+    assert len(calls) == 1
+    assert report.offset_used == pytest.approx(SKEW, abs=0.002)
+    assert report.planned_at == pytest.approx(
+        (p.at.timestamp() if p.at else 0) - SKEW + p.margin, abs=0.002
+    )
+
+
+async def test_too_little_time_skips_the_fine_estimate_and_is_never_early(
+    tmp_path: Path,
+) -> None:
+    report, p, calls, said = await fake_race(tmp_path, 0.5)
+    assert calls == []
+    assert any("no fine clock estimate" in line for line in said)
+    low = COARSE.offset - COARSE.uncertainty
+    assert report.offset_used == pytest.approx(low)
+    t0 = p.at.timestamp() if p.at else 0.0
+    assert report.fired_at is not None
+    assert report.fired_at + SKEW >= t0  # on the server's clock: not before T0
+
+
+async def test_a_late_fire_is_reported_as_it_happened(tmp_path: Path) -> None:
+    """An estimate overrunning its budget by 5 s: "T0 has passed" and the real fire time."""
+    report, _, calls, said = await fake_race(tmp_path, 3.0, overrun=5.0)
+    assert len(calls) == 1
+    assert any("T0 has passed already" in line for line in said)
+    assert not any("connection(s) warm" in line for line in said)
+    assert report.planned_at is not None
+    assert report.fired_at is not None
+    assert report.fired_at >= calls[0][2] > report.planned_at + 3
+    assert report.fire_lateness_ms == pytest.approx(
+        (report.fired_at - report.planned_at) * 1000, abs=1
+    )
+
+
+HALF_DONE = ClockEstimate(offset=SKEW - 0.01, uncertainty=0.045, samples=12, rtt=0.01)
+
+
+async def test_a_coarse_estimate_cut_short_fires_late_never_early(tmp_path: Path) -> None:
+    report, _, calls, said = await fake_race(tmp_path, 3.0, fine=HALF_DONE)
+    assert len(calls) == 1
+    low = HALF_DONE.offset - HALF_DONE.uncertainty
+    assert report.offset_used == pytest.approx(low)
+    assert any("never early" in line for line in said)
+
+
+async def test_an_unhurried_estimate_is_used_as_measured(tmp_path: Path) -> None:
+    report, _, _, _ = await fake_race(tmp_path, 8.0, fine=HALF_DONE)
+    assert report.offset_used == pytest.approx(HALF_DONE.offset)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from boxoffice.core.http import CookieRecord
 from boxoffice.errors import ConfigurationError
 from boxoffice.platforms.booked.booked3 import reservation_payload as booked3_payload
 from boxoffice.platforms.booked.librebooking import reservation_payload as libre_payload
@@ -85,7 +86,8 @@ def test_unknown_zone_is_a_clear_error() -> None:
 
 
 def test_session_round_trip_and_expiry() -> None:
-    s = BookedSession("booked3", "http://x/Web", "me", {"login_token": "abc"}, "csrf", None, "42")
+    token = CookieRecord("login_token", "abc", "x", "/Web", secure=True, http_only=True)
+    s = BookedSession("booked3", "http://x/Web", "me", [token], "csrf", None, "42")
     again = BookedSession.from_json(json.loads(json.dumps(s.to_json())))
     assert again == s
     assert not s.expired(now=s.created_at + 6 * 3600 - 1)
