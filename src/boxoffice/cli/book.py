@@ -153,7 +153,10 @@ def availability(
     timezone: Timezone = None,
     schedule: Schedule = None,
 ) -> None:
-    """Reservations on a day (or one slot) and which resources of the range are free."""
+    """Reservations on a day (or one slot) and which resources of the range are free.
+
+    Example: boxoffice book availability --date 2026-12-01 --start 09:00 --end 12:00
+    """
     book = _common(url, dialect, timezone, schedule)
     book.update(date=date, start=start, end=end, resources=resources)
     settings = _settings(ctx, book)
@@ -185,7 +188,10 @@ def list_mine(
     schedule: Schedule = None,
     owner: Owner = None,
 ) -> None:
-    """Your reservations from today on."""
+    """Your reservations from today on.
+
+    Example: boxoffice book list --json
+    """
     settings = _settings(ctx, _common(url, dialect, timezone, schedule, owner))
     found = commands.list_mine(settings, days)
     if json_out:
@@ -201,7 +207,10 @@ def cancel(
     url: Url = None,
     dialect: Dialect = None,
 ) -> None:
-    """Cancel one of your reservations."""
+    """Cancel one of your reservations.
+
+    Example: boxoffice book cancel 6a1b2c3d4e5f6
+    """
     settings = _settings(ctx, _common(url, dialect, None))
     commands.cancel(settings, reference)
     get_ctx(ctx).console.print(f"cancelled {reference}")
@@ -209,7 +218,10 @@ def cancel(
 
 @app.command("refresh")
 def refresh(ctx: typer.Context, url: Url = None, dialect: Dialect = None) -> None:
-    """Force a fresh login (with TOTP) and cache the session for 6 h."""
+    """Force a fresh login (with TOTP) and cache the session for 6 h.
+
+    Example: boxoffice book refresh --url https://booking.example.edu/Web/
+    """
     settings = _settings(ctx, _common(url, dialect, None))
     session, path = commands.refresh(settings)
     get_ctx(ctx).console.print(

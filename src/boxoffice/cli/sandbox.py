@@ -21,7 +21,8 @@ log = get_logger(__name__)
 
 app = typer.Typer(
     help="Serve the local simulators (pretix marketplace, booked3, librebooking, vivenu, "
-    "webhook receiver, listings) on 127.0.0.1.",
+    "webhook receiver, listings) on 127.0.0.1 until Ctrl-C or SIGTERM.\n\n"
+    "Example: boxoffice sandbox --only webhook,vivenu --ports-file /tmp/sandbox.json",
     invoke_without_command=True,
 )
 

@@ -408,7 +408,10 @@ def status(
     target: Annotated[str | None, typer.Option(help="Show this target's dead letters.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show the delivery ledger: pending / delivered / dead per event and target."""
+    """Show the delivery ledger: pending / delivered / dead per event and target.
+
+    Example: boxoffice sync status PROD 68108c20c5c88849372bfb61
+    """
     app_ctx = get_ctx(ctx)
     settings = app_ctx.settings()
     name = region.strip().upper()

@@ -153,7 +153,10 @@ def show_events(
         bool, typer.Option("--tracked-only", help="Hide untracked events.")
     ] = False,
 ) -> None:
-    """List the stored events with their last and next snapshot."""
+    """List the stored events with their last and next snapshot.
+
+    Example: boxoffice track show-events --db postgresql://track@db/prices
+    """
     settings = _settings(ctx, db, timezone=tz)
     zone = runtime.zone(settings.track.timezone)
     with _store(settings, read_only=True) as store:
@@ -275,7 +278,10 @@ def fetch_listings(
     ] = None,
     proxy_url: ProxyOpt = None,
 ) -> None:
-    """Snapshot the listings of every tracked event (or one) right now."""
+    """Snapshot the listings of every tracked event (or one) right now.
+
+    Example: boxoffice track fetch-listings 151000001
+    """
     settings = _settings(ctx, db, listing_source=source, proxy_url=proxy_url)
     console = _console(ctx)
     with _store(settings) as store:
@@ -335,7 +341,10 @@ def show_listings(
     tz: TzOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The latest snapshot of an event, cheapest first."""
+    """The latest snapshot of an event, cheapest first.
+
+    Example: boxoffice track show-listings 151000001
+    """
     settings = _settings(ctx, db, timezone=tz)
     zone = runtime.zone(settings.track.timezone)
     with _store(settings, read_only=True) as store:
@@ -386,7 +395,10 @@ def import_listings(
     file: Annotated[Path, typer.Argument(help="CSV: viagogo_id,listing_id,section,row,…")],
     db: DbOpt = None,
 ) -> None:
-    """Import listings from a CSV file (events must already be stored)."""
+    """Import listings from a CSV file (events must already be stored).
+
+    Example: boxoffice track import-listings listings.csv
+    """
     settings = _settings(ctx, db)
     console = _console(ctx)
     if not file.is_file():
@@ -469,7 +481,10 @@ def section_prices(
     as_json: JsonOpt = False,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write CSV here.")] = None,
 ) -> None:
-    """Min/avg/median/max price per section."""
+    """Min/avg/median/max price per section.
+
+    Example: boxoffice track section-prices 151000001 --days 7 --json
+    """
     settings = _settings(ctx, db)
     with _store(settings, read_only=True) as store:
         found, stats = analytics.section_prices(store, event, days=days)
@@ -618,7 +633,10 @@ def run(
     concurrency: ConcOpt = None,
     proxy_url: ProxyOpt = None,
 ) -> None:
-    """init-db + fetch-events + start-scheduler."""
+    """init-db + fetch-events + start-scheduler.
+
+    Example: boxoffice track run --events sheet:1AbC… --interval-hours 12
+    """
     settings = _scheduler_settings(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
         events=events_source, proxy_url=proxy_url,
