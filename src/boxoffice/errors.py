@@ -104,15 +104,22 @@ class NotificationError(BoxofficeError):
     exit_code = 11
 
 
+EXIT_NO_RESULT = 3
+"""Not an error: the run ended normally without a result (``book run``: no slot won;
+``watch run``: no ticket carted)."""
 EXIT_INTERRUPTED = 130
 
 
 def exit_codes() -> list[tuple[int, str, str]]:
     """Every exit code the CLI uses: ``(code, error class, meaning)``, sorted by code.
 
-    0 is success, 130 an interrupt (Ctrl-C); the rest come from the exception tree.
+    0 is success, 3 a run without a result, 130 an interrupt (Ctrl-C); the rest come from the
+    exception tree.
     """
-    rows: list[tuple[int, str, str]] = [(0, "-", "success")]
+    rows: list[tuple[int, str, str]] = [
+        (0, "-", "success"),
+        (EXIT_NO_RESULT, "-", "no result: no slot won (book run), no ticket carted (watch run)"),
+    ]
     seen: list[type[BoxofficeError]] = [BoxofficeError]
     queue: list[type[BoxofficeError]] = [BoxofficeError]
     while queue:

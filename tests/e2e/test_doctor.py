@@ -63,6 +63,7 @@ def test_doctor_json_on_a_healthy_machine(tmp_path: Path, chromium_path: Path) -
     assert checks["browser launch"]["ok"], checks["browser launch"]["detail"]
     assert "boxoffice doctor" in checks["browser launch"]["detail"]  # the test page's title
     assert checks["database"]["ok"]
+    assert not checks["database"]["required"]  # nothing configured: nothing to require
     assert "no PostgreSQL URL" in checks["database"]["detail"]
 
 
@@ -88,16 +89,37 @@ def test_a_broken_config_is_a_failed_required_check_not_a_crash(tmp_path: Path) 
     assert checks["state dir"]["ok"]  # the other checks still ran, on defaults
 
 
-def test_optional_failures_are_reported_clearly_without_failing_the_run(tmp_path: Path) -> None:
-    """Unreachable DB, no browser, bad notification URLs: each a clear row; exit code 0."""
+def test_a_configured_database_that_is_unreachable_fails_the_run(tmp_path: Path) -> None:
+    """db_url set but the server refuses: a required check fails, exit code 1, no password."""
     port = _closed_port()
-    url = f"postgresql://track:s3cret-pw@127.0.0.1:{port}/prices"
+    url = f"postgresql://track:s3cret-pw@127.0.0.1:{port}/prices?sslmode=disable"
+    proc = _doctor(
+        tmp_path,
+        "doctor",
+        "--json",
+        env={"BOXOFFICE_DB_URL": url, "BOXOFFICE_BROWSER_EXECUTABLE": str(tmp_path / "none")},
+    )
+    assert proc.returncode == 1, proc.stderr
+    checks = _by_name(proc.stdout)
+    assert checks["config"]["ok"]
+    assert checks["state dir"]["ok"]
+    db = checks["database"]
+    assert not db["ok"]
+    assert db["required"]
+    assert db["detail"].startswith(f"postgresql://track:***@127.0.0.1:{port}/prices: ")
+    assert "PostgreSQL" in db["detail"]
+    assert "refused" in db["detail"].lower()
+    assert "s3cret-pw" not in proc.stdout + proc.stderr
+    assert "sslmode" not in db["detail"]  # no query string
+
+
+def test_optional_failures_are_reported_clearly_without_failing_the_run(tmp_path: Path) -> None:
+    """No browser, bad notification URLs: each a clear row; exit code 0."""
     proc = _doctor(
         tmp_path,
         "doctor",
         "--json",
         env={
-            "BOXOFFICE_DB_URL": url,
             "BOXOFFICE_BROWSER_EXECUTABLE": str(tmp_path / "no-browser"),
             "BOXOFFICE_NOTIFY_APPRISE": '["json://127.0.0.1:9/hook", "nosuchscheme://x"]',
             "BOXOFFICE_NOTIFY_WEBHOOK": "ftp://example.com/hook",
@@ -106,14 +128,6 @@ def test_optional_failures_are_reported_clearly_without_failing_the_run(tmp_path
     assert proc.returncode == 0, proc.stderr  # optional checks do not fail the run
     checks = _by_name(proc.stdout)
     assert checks["config"]["ok"]
-
-    db = checks["database"]
-    assert not db["ok"]
-    assert not db["required"]
-    assert f"127.0.0.1:{port}" in db["detail"]
-    assert "PostgreSQL" in db["detail"]
-    assert "refused" in db["detail"].lower()
-    assert "s3cret-pw" not in proc.stdout + proc.stderr
 
     browser = checks["browser"]
     assert not browser["ok"]

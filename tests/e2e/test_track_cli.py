@@ -177,7 +177,7 @@ def test_database_down_is_one_line_and_hides_the_password() -> None:
     assert proc.returncode == 8
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("error: cannot connect to PostgreSQL 127.0.0.1:1/db")
+    assert lines[0].startswith("error: cannot connect to postgresql://u:***@127.0.0.1:1/db: ")
     assert "hunter22" not in proc.stderr + proc.stdout
 
 

@@ -2,8 +2,9 @@
 
 Every check is real (the browser is launched headless, the database is connected to) and ends
 as one :class:`Check` row; nothing here raises for a failed check. Exit code 1 when a
-*required* check fails (config and state dir); the others are reported but optional, because
-each job needs only some of them.
+*required* check fails (config, state dir, and the database when ``db_url`` is set: a
+configured database that cannot be used is broken set-up); the others are reported but
+optional, because each job needs only some of them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import typer
 from rich.markup import escape
@@ -26,7 +27,7 @@ from rich.table import Table
 
 from boxoffice.cli.context import get_ctx
 from boxoffice.core import state
-from boxoffice.core.logging import get_logger, redact_text
+from boxoffice.core.logging import get_logger, redact_text, redact_url
 from boxoffice.errors import BoxofficeError, map_exception
 from boxoffice.settings import Settings
 
@@ -58,21 +59,6 @@ def _one_line(text: str) -> str:
 def _error_text(exc: BaseException) -> str:
     mapped = map_exception(exc)
     return _one_line(mapped.one_line())
-
-
-def safe_url(url: str) -> str:
-    """A URL fit for display: password and query (tokens) removed."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = "…" if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -162,21 +148,19 @@ def check_cdp(cdp_url: str) -> Check:
         response.raise_for_status()
         browser = response.json().get("Browser", "a browser")
     except Exception as exc:
-        return Check("browser CDP", False, f"{safe_url(base)}: {_error_text(exc)}")
-    return Check("browser CDP", True, f"{safe_url(base)} answers ({browser})")
+        return Check("browser CDP", False, f"{redact_url(base)}: {_error_text(exc)}")
+    return Check("browser CDP", True, f"{redact_url(base)} answers ({browser})")
 
 
 def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:
     """Validate each configured channel; with ``send_test``, send it a test message."""
-    from boxoffice.core.notify import redact_url
-
     channels: list[tuple[str, str, Any]] = []
     for url in settings.notify.apprise:
-        channels.append(("apprise", redact_url(url), url))
+        channels.append(("apprise", redact_url(url, host_only=True), url))
     for number in settings.notify.imessage:
         channels.append(("imessage", number, number))
     for url in settings.notify.webhook:
-        channels.append(("webhook", redact_url(url), url))
+        channels.append(("webhook", redact_url(url, host_only=True), url))
     if not channels:
         return [Check("notify", True, "no channel configured (settings [notify])")]
     checks: list[Check] = []
@@ -237,22 +221,25 @@ def _send_test(name: str, kind: str, target: str) -> Check:
 
 
 def check_database(settings: Settings) -> Check:
-    """Connect to the configured PostgreSQL URL (short timeout) and ask its version."""
+    """Connect to the configured PostgreSQL URL (short timeout) and ask its version.
+
+    Required once ``db_url`` is set (track would fail on it); optional (and fine) without.
+    """
     if settings.db_url is None or not settings.db_url.get_secret_value():
         return Check("database", True, "no PostgreSQL URL configured (track uses SQLite)")
     url = settings.db_url.get_secret_value()
-    shown = safe_url(url)
-    if urlsplit(url).scheme not in ("postgresql", "postgres"):
-        return Check("database", False, f"{shown}: not a postgresql:// URL")
+    shown = redact_url(url)
+    if url.partition("://")[0].lower() not in ("postgresql", "postgres"):
+        return Check("database", False, f"{shown}: not a postgresql:// URL", True)
     import psycopg
 
     try:
         with psycopg.connect(url, connect_timeout=DB_CONNECT_TIMEOUT) as conn:
             row = conn.execute("SHOW server_version").fetchone()
     except Exception as exc:
-        return Check("database", False, f"{shown}: {_error_text(exc)}")
+        return Check("database", False, f"{shown}: {_error_text(exc)}", True)
     version = row[0] if row else "?"
-    return Check("database", True, f"{shown} reachable (PostgreSQL {version})")
+    return Check("database", True, f"{shown} reachable (PostgreSQL {version})", True)
 
 
 def run_checks(
@@ -286,7 +273,8 @@ def doctor(
 ) -> None:
     """Check this machine's set-up: config, state dir, browser, notifications, database.
 
-    Exit code 1 when a required check (config, state dir) fails.
+    Exit code 1 when a required check fails: config, state dir, and the database when
+    ``db_url`` is set.
     """
     app_ctx = get_ctx(ctx)
     checks = run_checks(app_ctx.settings, config_file=app_ctx.config_file, send_test=send_test)

@@ -4,13 +4,21 @@ Call :func:`configure` once (the CLI does). :func:`add_secrets` registers values
 tokens, cookie values) that are replaced by ``***`` in every rendered event, whichever field
 they hide in — nested in dicts or lists, in an exception's traceback, or in a line logged by a
 third-party library through the standard :mod:`logging` module (also routed here).
+
+Lines from third-party libraries also have the values of secret-bearing HTTP headers (cookies,
+``Set-Cookie``, authorization, session and CSRF tokens) masked — httpcore's debug lines print
+response headers — and HTTP/2's hpack/h2 debug output is never shown. :func:`redact_url` is
+how a URL is shown anywhere (password, query and fragment removed).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json as _json
 import logging
+import re
 import sys
+import urllib.parse
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
@@ -56,6 +64,111 @@ def redact_text(text: str) -> str:
 def shorten(value: str, keep: int = 6) -> str:
     """A session id or token as logs show it: the first characters and an ellipsis."""
     return value if len(value) <= keep else value[:keep] + "…"
+
+
+# --- URLs --------------------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def _looks_like_hostname(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host and re.fullmatch(r"[A-Za-z0-9.-]+", host) is not None
+    return True
+
+
+def _host_port(netloc: str) -> tuple[str, int | None]:
+    hostport = netloc.rpartition("@")[2]
+    try:
+        parsed = urllib.parse.urlsplit(f"http://{hostport}")
+        return parsed.hostname or "", parsed.port
+    except ValueError:  # "bot123:ABC" is no host:port
+        return hostport, None
+
+
+def redact_url(url: str, *, host_only: bool = False) -> str:
+    """A URL fit for logs, errors and reports: ``scheme://user:***@host:port/path``.
+
+    The password becomes ``***``; the query and fragment (where tokens travel) are dropped.
+    Anything that is not ``scheme://…`` is shown as ``<url>``.
+
+    ``host_only`` (notification channels, whose user, path or even "host" may be the secret,
+    e.g. a Slack webhook path, ``tgram://bot-token/…``): only ``scheme://host[:port]``, plus
+    ``/…`` when more followed; a "host" that is not a hostname (``ntfy://topic``) is cut to
+    its first three characters.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or not _SCHEME.fullmatch(scheme):
+        return "<url>"
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    tail = rest[len(netloc) :]
+    if host_only:
+        more = tail not in ("", "/")
+        host, port = _host_port(netloc)
+        if not _looks_like_hostname(host):
+            host, port = host[:3] + "…", None
+            more = True
+        shown = f"[{host}]" if ":" in host else host
+        if port is not None:
+            shown += f":{port}"
+        return f"{scheme.lower()}://{shown}" + ("/…" if more else "")
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        hostport = f"{user}:{REDACTED}@{hostport}" if colon else f"{user}@{hostport}"
+    path = re.split(r"[?#]", tail, maxsplit=1)[0]
+    return f"{scheme.lower()}://{hostport}{path}"
+
+
+# --- HTTP headers in third-party lines ---------------------------------------------------------
+
+_SECRET_HEADER_NAMES = (
+    r"(?:proxy-)?authorization|(?:set-)?cookie2?|x-booked-sessiontoken|x-api-key"
+    r"|[a-z0-9_-]*(?:csrf|xsrf)[a-z0-9_-]*"
+)
+_HEADER_HINT = re.compile(r"authorization|cookie|sessiontoken|api-key|csrf|xsrf", re.IGNORECASE)
+# ('set-cookie', 'v') / (b'Set-Cookie', b'v') / {'cookie': 'v'}: Python reprs of header pairs
+_QUOTED_HEADER = re.compile(
+    rf"""(?P<head>(?<![\w-])b?(?P<q1>['"])(?:{_SECRET_HEADER_NAMES})(?P=q1)\s*[,:]\s*"""
+    r"""b?(?P<q2>['"]))(?:\\.|(?!(?P=q2)).)*(?P=q2)""",
+    re.IGNORECASE,
+)
+# "Set-Cookie: v" (a header line as text): the value runs to the end of the line
+_TEXT_HEADER = re.compile(
+    rf"(?P<head>(?<![\w'\"-])(?:{_SECRET_HEADER_NAMES})[ \t]*:[ \t]*)[^\r\n]+",
+    re.IGNORECASE,
+)
+_QUIET_LIBRARIES = ("hpack", "h2")  # their debug lines are (decoded) header blocks
+
+
+def mask_header_values(text: str) -> str:
+    """``text`` with the values of secret-bearing HTTP headers replaced by ``***``.
+
+    Understands header pairs as Python prints them (``(b'set-cookie', b'…')``,
+    ``{'Cookie': '…'}``) and header lines (``Authorization: Bearer …``); the header names stay.
+    """
+    if not _HEADER_HINT.search(text):
+        return text
+    text = _QUOTED_HEADER.sub(lambda m: f"{m['head']}{REDACTED}{m['q2']}", text)
+    return _TEXT_HEADER.sub(lambda m: f"{m['head']}{REDACTED}", text)
+
+
+class _HeaderValueFilter(logging.Filter):
+    """Masks secret header values in a stdlib record's message (it is formatted here once)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the formatter's problem, not ours
+            return True
+        masked = mask_header_values(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
 
 def _redact_value(value: Any) -> Any:
@@ -159,9 +272,13 @@ def configure(*, json: bool = False, verbosity: int = 0, stream: Any = None) -> 
             root.removeHandler(handler)
     handler = logging.StreamHandler(out)
     handler.set_name(_HANDLER_NAME)
+    handler.addFilter(_HeaderValueFilter())
     handler.setFormatter(formatter)
     root.addHandler(handler)
-    root.setLevel(level if verbosity > 1 else max(level, logging.WARNING))
+    root_level = level if verbosity > 1 else max(level, logging.WARNING)
+    root.setLevel(root_level)
+    for name in _QUIET_LIBRARIES:  # never their debug lines, even with -vv
+        logging.getLogger(name).setLevel(max(root_level, logging.INFO))
 
 
 def get_logger(name: str) -> Any:

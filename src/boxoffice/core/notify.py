@@ -13,8 +13,9 @@ Public API:
     logged at error level and returned, never swallowed. ``Notifier.from_settings(
     settings.notify, extra_apprise=[], extra_imessage=[], extra_webhook=[])``.
 
-Also: ``redact_url(url)`` (scheme and host only — what channel names show), ``Runner`` (the
-iMessage runner type: ``async (argv) -> (returncode, output)``), ``IMESSAGE_SCRIPT``.
+Also: ``redact_url(url)`` (scheme and host only — what channel names show; the core helper
+with ``host_only``), ``Runner`` (the iMessage runner type: ``async (argv) -> (returncode,
+output)``), ``IMESSAGE_SCRIPT``.
 
 A channel's ``send`` never raises for a delivery failure: it returns ``ok=False`` with a one-line
 ``detail``. Only a malformed Apprise URL fails early (``ConfigurationError`` when constructing
@@ -24,7 +25,6 @@ A channel's ``send`` never raises for a delivery failure: it returns ``ok=False`
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 import sys
 import urllib.parse
@@ -36,7 +36,14 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
-from boxoffice.core.logging import add_secrets, get_logger, redact_text
+from boxoffice.core.logging import (
+    _host_port,
+    _looks_like_hostname,
+    add_secrets,
+    get_logger,
+    redact_text,
+)
+from boxoffice.core.logging import redact_url as _redact_url
 from boxoffice.errors import ConfigurationError, map_exception
 
 if TYPE_CHECKING:
@@ -99,44 +106,14 @@ class Channel(Protocol):
         ...
 
 
-def _looks_like_hostname(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return "." in host and re.fullmatch(r"[A-Za-z0-9.-]+", host) is not None
-    return True
-
-
-def _host_port(netloc: str) -> tuple[str, int | None]:
-    hostport = netloc.rpartition("@")[2]
-    try:
-        parsed = urllib.parse.urlsplit(f"http://{hostport}")
-        return parsed.hostname or "", parsed.port
-    except ValueError:  # "bot123:ABC" is no host:port
-        return hostport, None
-
-
 def redact_url(url: str) -> str:
     """``scheme://host[:port]`` plus ``/…`` when more followed: no user, password, path or query.
 
-    A "host" that is not a hostname (services that put a token or topic there, e.g.
-    ``ntfy://topic``, ``tgram://bot-token/…``) is cut to its first three characters.
+    What channel names show: :func:`boxoffice.core.logging.redact_url` with ``host_only`` (a
+    "host" that is not a hostname, e.g. ``ntfy://topic``, ``tgram://bot-token/…``, is cut to
+    its first three characters).
     """
-    scheme, sep, rest = url.partition("://")
-    if not sep or not scheme.isascii() or not scheme.replace("+", "").isalnum():
-        return "<url>"
-    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    more = rest[len(netloc) :] not in ("", "/")
-    host, port = _host_port(netloc)
-    if not _looks_like_hostname(host):
-        host, port = host[:3] + "…", None
-        more = True
-    shown = f"[{host}]" if ":" in host else host
-    if port is not None:
-        shown += f":{port}"
-    return f"{scheme.lower()}://{shown}" + ("/…" if more else "")
+    return _redact_url(url, host_only=True)
 
 
 def _token_like(segment: str) -> bool:

@@ -3,6 +3,10 @@
 Every job keeps its state under :func:`state_dir` (``BOXOFFICE_STATE_DIR`` or ``state_dir`` in
 the config overrides the platform default). SQLite databases are opened in WAL mode with a
 busy timeout, and migrated by version number (``PRAGMA user_version``).
+
+Whatever is created here is private to the user: missing directories get mode 0700, private
+files and new SQLite databases (with their ``-wal`` / ``-shm`` files) mode 0600. Existing
+directories are left as they are.
 """
 
 from __future__ import annotations
@@ -31,6 +35,23 @@ def _from_env(name: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def make_private_dirs(path: Path) -> Path:
+    """Create ``path`` and any missing parents with mode 0700 (existing ones are left alone).
+
+    Raises :class:`OSError` like :meth:`Path.mkdir` (e.g. a file is in the way).
+    """
+    missing: list[Path] = []
+    current = path
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)  # another process may have made it meanwhile
+    if not path.is_dir():
+        path.mkdir()  # raises the OSError that says why (FileExistsError, NotADirectoryError)
+    return path
+
+
 def state_dir(configured: Path | None = None) -> Path:
     """The state dir (created, mode 0700).
 
@@ -39,7 +60,7 @@ def state_dir(configured: Path | None = None) -> Path:
     """
     path = configured or _from_env(STATE_DIR_ENV) or Path(platformdirs.user_state_dir(APP_NAME))
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(path)
     except OSError as exc:
         raise StorageError(
             f"cannot create state dir {path}: {exc.strerror}",
@@ -62,8 +83,14 @@ def data_dir(configured: Path | None = None) -> Path:
 
 
 def write_private(path: Path, data: bytes) -> Path:
-    """Write ``data`` atomically to ``path`` with mode 0600 (never readable by others)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` atomically to ``path`` with mode 0600 (never readable by others).
+
+    Missing parent directories are created with mode 0700.
+    """
+    try:
+        make_private_dirs(path.parent)
+    except OSError as exc:
+        raise StorageError(f"cannot create {path.parent}: {exc.strerror}") from exc
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600)
@@ -82,14 +109,18 @@ def write_private(path: Path, data: bytes) -> Path:
 def connect(path: Path, migrations: Sequence[str] = ()) -> sqlite3.Connection:
     """Open (and migrate) a SQLite database in WAL mode.
 
+    A new database is created with mode 0600 (its ``-wal`` and ``-shm`` files too), in parent
+    directories created with mode 0700.
+
     ``migrations[i]`` is the SQL script that takes the schema from version ``i`` to ``i + 1``;
     each runs in its own transaction together with the version bump, so a crash leaves the
     database at a whole version.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
+        created = _create_private(path)
     except OSError as exc:
-        raise StorageError(f"cannot create {path.parent}: {exc.strerror}") from exc
+        raise StorageError(f"cannot create {exc.filename or path}: {exc.strerror}") from exc
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as exc:
@@ -100,6 +131,8 @@ def connect(path: Path, migrations: Sequence[str] = ()) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn, migrations)
+        if created:
+            _chmod_sidecars(path)
     except StorageError as exc:
         conn.close()
         raise StorageError(f"SQLite database {path}: {exc.message}", hint=exc.hint) from exc
@@ -107,6 +140,30 @@ def connect(path: Path, migrations: Sequence[str] = ()) -> sqlite3.Connection:
         conn.close()
         raise StorageError(f"SQLite database {path}: {exc}") from exc
     return conn
+
+
+def _create_private(path: Path) -> bool:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite takes an empty file as a
+    new database); whether it was created here."""
+    if path.exists():
+        return False
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    try:
+        os.fchmod(fd, 0o600)  # exactly 0600 whatever the umask
+    finally:
+        os.close(fd)
+    return True
+
+
+def _chmod_sidecars(path: Path) -> None:
+    """The ``-wal`` / ``-shm`` files of a new database: 0600 like the database itself."""
+    for suffix in ("-wal", "-shm"):
+        sidecar = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(sidecar, 0o600)
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:

@@ -28,19 +28,6 @@ def _settings(**kw: object) -> Settings:
     return Settings.model_construct(**kw)
 
 
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        ("postgresql://user:pw@db.example:5432/x", "postgresql://user:***@db.example:5432/x"),
-        ("postgresql://user@db/x", "postgresql://user@db/x"),
-        ("ntfy://ntfy.sh/topic?token=abc", "ntfy://ntfy.sh/topic?…"),
-        ("https://h.example/hook", "https://h.example/hook"),
-    ],
-)
-def test_safe_url_hides_passwords_and_query_tokens(url: str, shown: str) -> None:
-    assert doc.safe_url(url) == shown
-
-
 def test_a_config_that_does_not_load_is_one_failed_line(tmp_path: Path) -> None:
     def broken() -> Settings:
         raise ConfigurationError(
@@ -113,14 +100,15 @@ def test_channels_are_validated_without_sending(monkeypatch: pytest.MonkeyPatch)
 def test_database_not_configured_is_fine() -> None:
     check = check_database(_settings(db_url=None))
     assert check.ok
+    assert not check.required
     assert "SQLite" in check.detail
 
 
 def test_database_url_must_be_postgresql() -> None:
-    check = check_database(_settings(db_url=SecretStr("mysql://u:pw@h/x")))
+    check = check_database(_settings(db_url=SecretStr("mysql://u:pw@h/x?token=t0k")))
     assert not check.ok
-    assert "postgresql://" in check.detail
-    assert "pw" not in check.detail.replace("postgresql", "")
+    assert check.required
+    assert check.detail == "mysql://u:***@h/x: not a postgresql:// URL"
 
 
 def test_unreachable_database_is_a_failed_check_quickly() -> None:
@@ -131,9 +119,28 @@ def test_unreachable_database_is_a_failed_check_quickly() -> None:
         _settings(db_url=SecretStr(f"postgresql://u:hidden99@127.0.0.1:{port}/x"))
     )
     assert not check.ok
-    assert f"127.0.0.1:{port}" in check.detail
+    assert check.required  # configured, so track needs it
+    assert check.detail.startswith(f"postgresql://u:***@127.0.0.1:{port}/x: ")
     assert "hidden99" not in check.detail
     assert "\n" not in check.detail
+
+
+def test_an_unreachable_configured_database_fails_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doc, "check_browser", _no_browser)
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("BOXOFFICE_DB_URL", f"postgresql://u:hidden99@127.0.0.1:{port}/x")
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 1
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["database"]["required"]
+    assert not rows["database"]["ok"]
+    assert rows["config"]["ok"]
+    assert rows["state dir"]["ok"]
 
 
 def _no_browser(settings: Settings) -> list[Check]:
@@ -210,3 +217,10 @@ def test_cdp_endpoint_is_probed_without_a_local_browser(tmp_path: Path) -> None:
     down = doc.check_cdp(urls["cdp"])  # server stopped now
     assert not down.ok
     assert "cannot connect" in down.detail
+
+
+def test_cdp_detail_hides_the_password() -> None:
+    check = doc.check_cdp("http://user:pw-secret9@127.0.0.1:1")
+    assert not check.ok
+    assert check.detail.startswith("http://user:***@127.0.0.1:1: ")
+    assert "pw-secret9" not in check.detail

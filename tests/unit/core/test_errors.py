@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from boxoffice.errors import (
+    EXIT_NO_RESULT,
     AuthenticationError,
     BoxofficeError,
     BrowserError,
@@ -58,6 +59,13 @@ def test_exit_codes_are_distinct_per_class() -> None:
     assert codes[0] == 0
     assert codes[-1] == 130
     assert all(meaning for _, _, meaning in rows)
+
+
+def test_exit_code_3_is_a_run_without_a_result() -> None:
+    meanings = {code: meaning for code, _, meaning in exit_codes()}
+    assert EXIT_NO_RESULT == 3
+    assert "no slot won" in meanings[3]
+    assert "no ticket carted" in meanings[3]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,15 @@ import pytest
 import structlog
 
 from boxoffice.core import logging as blog
-from boxoffice.core.logging import add_secrets, configure, get_logger, redact_text, shorten
+from boxoffice.core.logging import (
+    add_secrets,
+    configure,
+    get_logger,
+    mask_header_values,
+    redact_text,
+    redact_url,
+    shorten,
+)
 
 PASSWORD = "hunter2-Correct-Horse"
 TOKEN = "tok_9f8e7d6c5b4a"
@@ -145,3 +153,112 @@ def test_shorten() -> None:
     assert shorten("0123456789abcdef") == "012345…"
     assert shorten("short") == "short"
     assert shorten("0123456789", keep=3) == "012…"
+
+
+# --- secret HTTP headers in third-party debug lines -------------------------------------------
+
+LOGIN_TOKEN = "lt-6d2f1c9a8b7e"
+PHPSESSID = "k3j4h5g6f7d8s9a0"
+CSRF = "csrf-77aa88bb99cc"
+
+
+def _emit_httpcore_lines() -> None:
+    """What httpcore (HTTP/1.1 and HTTP/2) and hpack print at debug level during a login."""
+    headers = [
+        (b"Date", b"Sun, 22 Nov 2026 03:00:00 GMT"),
+        (b"Set-Cookie", f"login_token={LOGIN_TOKEN}; Path=/; HttpOnly".encode()),
+        (b"set-cookie", f"PHPSESSID={PHPSESSID}; path=/".encode()),
+        (b"X-CSRF-Token", CSRF.encode()),
+    ]
+    line = f"receive_response_headers.complete return_value=(b'HTTP/1.1', 200, b'OK', {headers!r})"
+    logging.getLogger("httpcore.http11").debug(line)
+    h2 = [(b":status", b"200"), (b"set-cookie", f"PHPSESSID={PHPSESSID}".encode())]
+    logging.getLogger("httpcore.http2").debug(
+        "receive_response_headers.complete return_value=%r", (200, h2)
+    )
+    logging.getLogger("hpack.hpack").debug("Decoded %s, consumed %d", ("cookie", PHPSESSID), 30)
+    logging.getLogger("h2.connection").debug("headers %s", {"cookie": PHPSESSID})
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["console", "json"])
+def test_cookie_and_token_headers_in_library_debug_lines_are_masked(as_json: bool) -> None:
+    out = io.StringIO()
+    configure(json=as_json, verbosity=2, stream=out)  # -vv: library debug lines shown
+    _emit_httpcore_lines()
+    text = out.getvalue()
+    for secret in (LOGIN_TOKEN, PHPSESSID, CSRF):
+        assert secret not in text
+    assert "receive_response_headers.complete" in text  # the line itself is still there
+    assert "Sun, 22 Nov 2026" in text  # harmless headers stay readable
+    assert "(b'Set-Cookie', b'***')" in text  # the header name stays, its value goes
+    assert "Decoded" not in text  # hpack and h2 never print their debug lines
+    assert "headers {" not in text
+    if as_json:
+        events = [json.loads(line) for line in text.splitlines()]
+        assert [e["logger"] for e in events] == ["httpcore.http11", "httpcore.http2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            "[(b'Cookie', b'a=1; b=2'), (b'Accept', b'*/*')]",
+            "[(b'Cookie', b'***'), (b'Accept', b'*/*')]",
+        ),
+        ("{'Authorization': 'Bearer x', 'x': 'y'}", "{'Authorization': '***', 'x': 'y'}"),
+        ("(b'set-cookie', b\"it's=1\")", "(b'set-cookie', b\"***\")"),
+        (
+            "Proxy-Authorization: Basic dXNlcg==\nAccept: */*",
+            "Proxy-Authorization: ***\nAccept: */*",
+        ),
+        ("X-Booked-SessionToken: abc123", "X-Booked-SessionToken: ***"),
+        ("('x-xsrf-token', 'abc')", "('x-xsrf-token', '***')"),
+        ("GET /cookies?page=2 done", "GET /cookies?page=2 done"),
+    ],
+)
+def test_mask_header_values(text: str, masked: str) -> None:
+    assert mask_header_values(text) == masked
+
+
+def test_quiet_and_default_levels_still_hide_library_debug() -> None:
+    out = io.StringIO()
+    configure(json=True, verbosity=0, stream=out)
+    logging.getLogger("hpack").info("info from hpack")
+    logging.getLogger("h2").warning("warning from h2")
+    assert "info from hpack" not in out.getvalue()
+    assert "warning from h2" in out.getvalue()
+
+
+# --- URLs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://user:pw@db.example:5432/x", "postgresql://user:***@db.example:5432/x"),
+        ("postgresql://user@db/x", "postgresql://user@db/x"),
+        ("postgresql://track:p%40ss@db/x?sslmode=require", "postgresql://track:***@db/x"),
+        ("ntfy://ntfy.sh/topic?token=abc", "ntfy://ntfy.sh/topic"),
+        ("https://h.example/hook#frag", "https://h.example/hook"),
+        ("HTTP://[::1]:9222", "http://[::1]:9222"),
+        ("not a url", "<url>"),
+    ],
+)
+def test_redact_url_hides_the_password_and_the_query(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "json://user:s3cret@hooks.example.org:8443/p/a9?token=abc",
+            "json://hooks.example.org:8443/…",
+        ),
+        ("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/1234", "tgram://123…/…"),
+        ("https://hooks.slack.com/services/T000/B000/XXXXXXXX", "https://hooks.slack.com/…"),
+        ("mailto://bob:pw@gmail.com", "mailto://gmail.com"),
+    ],
+)
+def test_redact_url_host_only_for_channels(url: str, shown: str) -> None:
+    assert redact_url(url, host_only=True) == shown

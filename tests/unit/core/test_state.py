@@ -69,6 +69,15 @@ def test_state_dir_configured_is_created_private(tmp_path: Path, umask_zero: Non
     assert path == tmp_path / "a" / "state"
     assert path.is_dir()
     assert _mode(path) == 0o700
+    assert _mode(tmp_path / "a") == 0o700  # missing parents too
+
+
+def test_existing_directories_keep_their_mode(tmp_path: Path, umask_zero: None) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    write_private(shared / "new" / "f", b"x")
+    assert _mode(shared) == 0o755
+    assert _mode(shared / "new") == 0o700
 
 
 def test_state_dir_follows_env_then_platform_default(
@@ -100,9 +109,18 @@ def test_unusable_state_dir_is_a_storage_error_with_advice(tmp_path: Path) -> No
 
 
 def test_write_private_is_0600_even_with_a_careless_umask(tmp_path: Path, umask_zero: None) -> None:
-    target = write_private(tmp_path / "sub" / "cookies.json", b'{"session": "abc"}')
+    target = write_private(tmp_path / "sub" / "deeper" / "cookies.json", b'{"session": "abc"}')
     assert target.read_bytes() == b'{"session": "abc"}'
     assert _mode(target) == 0o600
+    assert _mode(tmp_path / "sub") == 0o700
+    assert _mode(tmp_path / "sub" / "deeper") == 0o700
+
+
+def test_write_private_under_a_file_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match="cannot create"):
+        write_private(blocker / "sub" / "f", b"x")
 
 
 def test_write_private_tightens_an_existing_world_readable_file(tmp_path: Path) -> None:
@@ -151,6 +169,29 @@ def test_connect_uses_wal_and_a_busy_timeout(tmp_path: Path) -> None:
     # WAL is persistent: a plain connection sees it too
     with sqlite3.connect(tmp_path / "db" / "state.sqlite3") as plain:
         assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_new_database_is_private_with_a_careless_umask(tmp_path: Path, umask_zero: None) -> None:
+    db = tmp_path / "sync" / "ledgers" / "ledger.sqlite3"
+    conn = connect(db, MIGRATIONS)
+    try:
+        conn.execute("INSERT INTO ledger (id, status) VALUES ('t1', 'pending')")
+        sidecars = [db.with_name(db.name + s) for s in ("-wal", "-shm")]
+        assert all(p.exists() for p in sidecars)  # WAL mode, still open
+        assert [_mode(p) for p in [db, *sidecars]] == [0o600, 0o600, 0o600]
+    finally:
+        conn.close()
+    assert _mode(tmp_path / "sync") == 0o700
+    assert _mode(tmp_path / "sync" / "ledgers") == 0o700
+    assert _version(db) == len(MIGRATIONS)
+
+
+def test_an_existing_database_keeps_its_mode(tmp_path: Path) -> None:
+    db = tmp_path / "shared.sqlite3"
+    sqlite3.connect(db).close()
+    db.chmod(0o640)
+    connect(db, MIGRATIONS).close()
+    assert _mode(db) == 0o640
 
 
 def test_migrations_apply_in_order_and_are_idempotent(tmp_path: Path) -> None:

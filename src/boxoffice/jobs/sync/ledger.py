@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from boxoffice.core import state
+from boxoffice.core.timefmt import utc_iso
 from boxoffice.errors import StorageError, map_exception
 
 MIGRATIONS = [
@@ -43,7 +43,7 @@ STATUSES = ("pending", "delivered", "dead")
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(timespec="milliseconds")
 
 
 @dataclass(frozen=True)

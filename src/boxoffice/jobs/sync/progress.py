@@ -7,10 +7,10 @@ from the ledger; ids, statuses and timestamps only, never personal data.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from boxoffice.core.state import write_private
+from boxoffice.core.timefmt import utc_iso
 from boxoffice.jobs.sync.ledger import Ledger
 
 
@@ -38,7 +38,7 @@ def write_progress(directory: Path, region: str, ledger: Ledger) -> Path:
         "events_processed": ledger.events_complete(region),
         "tickets_sent": ledger.delivered_total(region),
         "errors": errors,
-        "last_run": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "last_run": utc_iso(),
     }
     path = progress_path(directory, region)
     write_private(path, json.dumps(data, indent=2).encode())

@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from boxoffice.core.state import write_private
+from boxoffice.core.timefmt import utc_iso, utc_now
 from boxoffice.errors import map_exception
 from boxoffice.jobs.sync.files import (
     JsonArrayWriter,
@@ -79,7 +79,7 @@ async def run_pull(
     by_status: Counter[str] = Counter()
     by_type: Counter[str] = Counter()
     pulled = 0
-    started = datetime.now(UTC)
+    started = utc_now()
     loop = asyncio.get_running_loop()
     in_flight: list[asyncio.Future[None]] = []
     try:
@@ -118,7 +118,7 @@ async def run_pull(
     metadata = {
         "event_id": event,
         "region": region,
-        "pulled_at": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "pulled_at": utc_iso(started),
         "total": total,
         "pulled": pulled,
         "counts_by_status": dict(sorted(by_status.items())),

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from boxoffice.core.timefmt import utc_iso
 from boxoffice.errors import ConfigurationError, StorageError
 from boxoffice.jobs.track.store import BucketStats, SectionStats, Store, StoredEvent
 from boxoffice.jobs.track.store.base import bucket_start, parse_bucket
@@ -82,7 +83,7 @@ def section_prices(
 
 def iso_utc(moment: datetime) -> str:
     """ISO-8601 in UTC with a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso(moment)
 
 
 def local(moment: datetime | None, tz: tzinfo | None) -> str:

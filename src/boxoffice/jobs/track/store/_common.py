@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from boxoffice.core.timefmt import utc_iso
 from boxoffice.platforms.sheets.rows import EventRow
 
 EVENT_FIELDS: tuple[str, ...] = ("name", "venue", "city", "country", "event_date", "source")
@@ -13,7 +14,7 @@ def iso(moment: datetime) -> str:
     """Aware datetime → fixed-width ISO-8601 UTC text (sorts like the instants it names)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to the store; times must be aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_iso(moment, timespec="microseconds")
 
 
 def from_iso(text: str | None) -> datetime | None:

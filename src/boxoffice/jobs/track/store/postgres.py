@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from boxoffice.core.logging import redact_url
 from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
 from boxoffice.jobs.track.store import timescale
 from boxoffice.jobs.track.store.base import (
@@ -121,7 +122,14 @@ _EVENT_COLUMNS = (
 
 
 def describe_url(url: str) -> str:
-    """``host:port/dbname`` of a PostgreSQL URL — never the password."""
+    """Where a PostgreSQL URL points, as errors and ``store ready`` show it — never the password.
+
+    A URL is shown as :func:`~boxoffice.core.logging.redact_url` does
+    (``postgresql://user:***@host:port/db``); a ``key=value`` connection string as
+    ``PostgreSQL host:port/dbname``.
+    """
+    if "://" in url:
+        return redact_url(url)
     try:
         info = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
