@@ -8,13 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from boxoffice.cli.context import get_ctx
+from boxoffice.errors import EXIT_NO_RESULT
 from boxoffice.jobs.book import commands
 from boxoffice.jobs.book.plan import parse_attributes, parse_ids
 from boxoffice.jobs.book.report import render, reservations_table
 from boxoffice.jobs.book.runner import plan_from
 from boxoffice.settings import Settings
 
-EXIT_NONE_WON = 3
+EXIT_NONE_WON = EXIT_NO_RESULT  # 3: the run worked but won nothing
 
 app = typer.Typer(
     help="Book a desk/room on Booked Scheduler 3.x or LibreBooking the instant the window opens.",

@@ -275,6 +275,8 @@ def doctor(
 
     Exit code 1 when a required check fails: config, state dir, and the database when
     ``db_url`` is set.
+
+    Example: boxoffice doctor --json --send-test
     """
     app_ctx = get_ctx(ctx)
     checks = run_checks(app_ctx.settings, config_file=app_ctx.config_file, send_test=send_test)

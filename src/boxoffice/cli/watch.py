@@ -15,7 +15,13 @@ from boxoffice.cli.context import get_ctx
 from boxoffice.core import notify
 from boxoffice.core.http import CookieJar, HttpOptions
 from boxoffice.demo.watch_selftest import sandbox_watch
-from boxoffice.errors import BoxofficeError, BrowserError, ConfigurationError, NotFoundError
+from boxoffice.errors import (
+    EXIT_NO_RESULT,
+    BoxofficeError,
+    BrowserError,
+    ConfigurationError,
+    NotFoundError,
+)
 from boxoffice.jobs.watch.inspect import describe_page, parse_saved_page
 from boxoffice.jobs.watch.report import ConsoleReporter
 from boxoffice.jobs.watch.runner import RunOptions, WatchReport, exit_error, run_watches
@@ -28,7 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-EXIT_NO_TICKET = 3
+EXIT_NO_TICKET = EXIT_NO_RESULT  # 3: the run worked but won nothing
 EXIT_INTERRUPTED = 130
 
 
