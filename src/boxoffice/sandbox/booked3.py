@@ -201,6 +201,16 @@ class World:
             self._session_locks[key] = asyncio.Lock()
         return self._session_locks[key]
 
+    def reset(self) -> None:
+        """Knobs back to their defaults; forget reservations, the log and attempt order."""
+        fresh = default_world()
+        for name in World.KNOBS:
+            setattr(self, name, getattr(fresh, name))
+        self.reservations.clear()
+        self.log.clear()
+        self.peak_in_flight = 0
+        self.attempt_order.clear()
+
     def configure(self, data: dict[str, Any]) -> None:
         """Apply knob values from a control request."""
         for key, value in data.items():
@@ -528,13 +538,7 @@ class Booked3App:
 
     def reset(self) -> None:
         """Forget sessions, reservations and the log; knobs back to defaults."""
-        fresh = default_world()
-        for name in World.KNOBS:
-            setattr(self.world, name, getattr(fresh, name))
-        self.world.reservations.clear()
-        self.world.log.clear()
-        self.world.peak_in_flight = 0
-        self.world.attempt_order.clear()
+        self.world.reset()
         self.sessions.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

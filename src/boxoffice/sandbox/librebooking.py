@@ -98,13 +98,7 @@ class LibreBookingApp:
 
     def reset(self) -> None:
         """Forget tokens, reservations and the log; knobs back to defaults."""
-        fresh = default_world()
-        for name in World.KNOBS:
-            setattr(self.world, name, getattr(fresh, name))
-        self.world.reservations.clear()
-        self.world.log.clear()
-        self.world.peak_in_flight = 0
-        self.world.attempt_order.clear()
+        self.world.reset()
         self.tokens.clear()
 
     @staticmethod
