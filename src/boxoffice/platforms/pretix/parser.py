@@ -23,9 +23,11 @@ forms does it fall back to a full DOM parse (:func:`parse_marketplace_dom`, sele
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html as htmllib
 import re
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -82,7 +84,19 @@ def _normalize_number(text: str) -> str:
     return digits
 
 
-_SIMPLE_PRICE = re.compile(r"([€£$])\s?(\d+(?:\.\d\d)?)")
+_SIMPLE_SYMBOLS = {"€": "EUR", "£": "GBP", "$": "USD"}
+
+
+def _simple_price(text: str) -> tuple[str, str] | None:
+    """pretix's usual English rendering, ``"€95.00"`` / ``"€ 95"``, without the regex engine."""
+    currency = _SIMPLE_SYMBOLS.get(text[:1])
+    if currency is None:
+        return None
+    number = text[2:] if text[1:2] == " " else text[1:]
+    whole, dot, cents = number.partition(".")
+    if number.isascii() and whole.isdigit() and (not dot or (len(cents) == 2 and cents.isdigit())):
+        return number, currency
+    return None
 
 
 def parse_price(text: str) -> tuple[str, str | None]:
@@ -90,11 +104,12 @@ def parse_price(text: str) -> tuple[str, str | None]:
 
     Returns ``("", None)`` when the text holds no number.
     """
+    text = text.strip()
+    simple = _simple_price(text)
+    if simple is not None:
+        return simple
     if "<" in text or "&" in text:
         text = _clean(text)
-    simple = _SIMPLE_PRICE.fullmatch(text)
-    if simple is not None:  # pretix's usual English rendering, "€95.00"
-        return simple.group(2), _CURRENCY_SYMBOLS[simple.group(1)]
     match = _PRICE_TEXT.search(text)
     if match is None:
         return "", None
@@ -118,6 +133,7 @@ def _empty_or_other(html: str) -> MarketplacePage:
     return MarketplacePage("unknown", (), "none", "no listings, no empty marker")
 
 
+@functools.lru_cache(maxsize=64)
 def _origin(page_url: str) -> str:
     if not page_url.startswith(("http://", "https://")):
         return ""
@@ -136,74 +152,95 @@ def _absolute(page_url: str, origin: str, action: str) -> str:
 _H3 = '<h3 class="panel-title">'
 _H2 = '<h2 class="text-primary">'
 _CSRF_NAME = 'name="csrfmiddlewaretoken"'
+_H3_LEN, _H2_LEN = len(_H3), len(_H2)
+
+
+# pretix's own rendering of a buy form: action and token in one anchored match
+_PRETIX_FORM = re.compile(
+    r'<form method="post" action="([^"]*)">\s*'
+    r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]*)">'
+)
+
+
+def _form_fields(html: str, form_at: int, buy: int) -> tuple[str, str, int] | Literal[False] | None:
+    """(action, token, end of form) of the POST form at ``form_at`` holding the marker at ``buy``.
+
+    False: not a POST buy form (a GET form, or the marker is outside the tag) — skip it.
+    None: a POST buy form without a readable token — the page is not shaped as expected.
+    """
+    match = _PRETIX_FORM.match(html, form_at)
+    if match is not None and match.start(1) <= buy < match.end(1):
+        action, token = match.groups()
+        return action, token, match.end()
+    find, rfind = html.find, html.rfind
+    tag_end = find(">", buy)
+    if (
+        tag_end == -1
+        or rfind(">", form_at, buy) != -1
+        or (
+            find('method="post"', form_at, tag_end) == -1
+            and _METHOD_POST.search(html, form_at, tag_end) is None
+        )
+    ):
+        return False
+    quote_at = rfind('"', form_at, buy)
+    quote_end = find('"', buy, tag_end)
+    form_end = find("</form", tag_end)
+    csrf = find(_CSRF_NAME, tag_end, form_end) if form_end != -1 else -1
+    input_end = find(">", csrf) if csrf != -1 else -1
+    value_at = find('value="', rfind("<", tag_end, csrf), input_end) if input_end != -1 else -1
+    value_end = find('"', value_at + 7, input_end) if value_at != -1 else -1
+    if quote_at == -1 or quote_end == -1 or value_end == -1:
+        return None
+    return html[quote_at + 1 : quote_end], html[value_at + 7 : value_end], form_end
 
 
 def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...] | None:
     """The fast path: listings from ``panel panel-default`` blocks, or None if incomplete.
 
-    Only ``str.find`` over the panel blocks (no regex engine on the usual path). None means
-    "this page is not shaped as expected" (a panel with a buy form but no title, price or
-    token): the caller then falls back to the DOM parser.
+    Driven by the buy-form marker, so the page is scanned about once: for each
+    ``secondhand/buy/`` occurrence the enclosing ``<form>`` is read (one anchored match for
+    pretix's own markup, plain ``str.find`` otherwise), then the price, panel and title are
+    searched backwards from it. A marker in a link, a GET form or outside a panel is skipped.
+    None means "this page is not shaped as expected" (a panel with a buy form but no title,
+    price or token): the caller then falls back to the DOM parser.
     """
     find, rfind = html.find, html.rfind
     origin = _origin(page_url)
     found: list[Listing] = []
-    start = find(PANEL_ANCHOR)
-    while start != -1:
-        nxt = find(PANEL_ANCHOR, start + 19)
-        end = nxt if nxt != -1 else len(html)
-        buy = find(BUY_MARKER, start, end)
-        if buy == -1:
-            start = nxt
-            continue
-        form_at = rfind("<form", start, buy)
-        tag_end = find(">", buy, end)
-        if form_at == -1 or tag_end == -1:
+    done = 0  # everything before this offset belongs to a listing already read
+    buy = find(BUY_MARKER)
+    while buy != -1:
+        form_at = rfind("<form", done, buy)
+        fields = _form_fields(html, form_at, buy) if form_at != -1 else False
+        start = rfind(PANEL_ANCHOR, done, form_at) if fields else -1
+        if fields is None:
             return None
-        if find('method="post"', form_at, tag_end) == -1 and (
-            _METHOD_POST.search(html, form_at, tag_end) is None
-        ):
-            start = nxt  # a GET form or a link: not a buy form
+        if fields is False or start == -1:
+            buy = find(BUY_MARKER, buy + 15)  # a link, a GET form or outside a panel
             continue
-        quote_at = rfind('"', form_at, buy)
-        quote_end = find('"', buy, tag_end)
-        title_at = find(_H3, start, form_at)
-        title_end = find("</h3>", title_at, form_at)
+        action, token, done = fields
         price_at = find(_H2, start, form_at)
         price_end = find("</h2>", price_at, form_at)
-        csrf = find(_CSRF_NAME, tag_end, end)
-        input_end = find(">", csrf, end)
-        value_at = find('value="', rfind("<", tag_end, csrf), input_end)
-        value_end = find('"', value_at + 7, input_end)
-        if (
-            quote_at == -1
-            or quote_end == -1
-            or title_at == -1
-            or title_end == -1
-            or price_at == -1
-            or price_end == -1
-            or csrf == -1
-            or input_end == -1
-            or value_at == -1
-            or value_end == -1
-        ):
+        title_at = find(_H3, start, price_at)
+        title_end = find("</h3>", title_at, price_at)
+        if price_at == -1 or price_end == -1 or title_at == -1 or title_end == -1:
             return None
-        action = html[quote_at + 1 : quote_end]
         if "&" in action:
             action = htmllib.unescape(action)
-        amount, currency = parse_price(html[price_at + len(_H2) : price_end].strip())
+        amount, currency = parse_price(html[price_at + _H2_LEN : price_end])
         found.append(
             Listing(
-                ticket_type=_clean(html[title_at + len(_H3) : title_end]),
-                price=amount,
-                currency=currency,
-                buy_url=origin + action
+                _clean(html[title_at + _H3_LEN : title_end]),
+                amount,
+                currency,
+                origin + action
                 if origin and action[:1] == "/" and action[:2] != "//"
                 else _absolute(page_url, origin, action),
-                csrf_token=html[value_at + 7 : value_end],
+                token,
             )
         )
-        start = nxt
+        buy = find(BUY_MARKER, done)
     return tuple(found)
 
 

@@ -133,3 +133,51 @@ def test_fingerprint_ignores_tokens_timestamps_and_cache_busters(page: PageFacto
     assert page_fingerprint(one) == page_fingerprint(two)
     assert page_fingerprint(one) != page_fingerprint(page([]))
     assert page_fingerprint(one) != page_fingerprint(one.replace("panel-body", "card-body"))
+
+
+def test_fast_path_reads_forms_written_in_another_attribute_order(page: PageFactory) -> None:
+    html = (
+        page([("Standard", "€95.00")])
+        .replace(
+            '<form method="post" action="/org/99x1/secondhand/buy/101/">',
+            '<form class="buy" action="/org/99x1/secondhand/buy/101/" method="POST">',
+        )
+        .replace(
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{TOKEN}">',
+            f'<input value="{TOKEN}" type="hidden" name="csrfmiddlewaretoken">',
+        )
+    )
+    result = parse_marketplace(html, URL)
+    assert result.parser == "fast"
+    [listing] = result.listings
+    assert listing.buy_url == "https://tickets.example.com/org/99x1/secondhand/buy/101/"
+    assert listing.csrf_token == TOKEN
+
+
+def test_buy_links_and_forms_outside_listing_panels_are_not_listings(page: PageFactory) -> None:
+    stray = (
+        '<p>Sold one? <a href="/org/99x1/secondhand/buy/7/">see it</a></p>'
+        '<form method="post" action="/org/99x1/secondhand/buy/8/">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{TOKEN}"></form>'
+    )
+    html = page([("Standard", "€95.00")]).replace(
+        '<div class="container">', '<div class="container">' + stray
+    )
+    result = parse_marketplace(html, URL)
+    assert result.parser == "fast"
+    assert [x.listing_id for x in result.listings] == ["101"]
+
+
+def test_a_buy_form_without_its_token_sends_the_page_to_the_dom_parser(
+    page: PageFactory,
+) -> None:
+    html = page([("Standard", "€95.00"), ("VIP", "€150.00")]).replace(
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{TOKEN}">', "", 1
+    )
+    assert parse_marketplace_fast(html, URL) is None
+    result = parse_marketplace(html, URL)
+    assert result.parser == "dom"  # which takes the page's token (one per session in Django)
+    assert [(x.ticket_type, x.csrf_token) for x in result.listings] == [
+        ("Standard", TOKEN),
+        ("VIP", TOKEN),
+    ]
