@@ -9,6 +9,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +126,96 @@ def test_price_history_window_and_many_buckets_path_agree(store: SqliteStore) ->
     window = store._price_history_window(eid, since=T0 + timedelta(hours=3), bucket=width)
     assert direct == window
     assert direct[0].bucket == T0 + timedelta(hours=3)
+
+
+def _snapshots(
+    store: SqliteStore, eid: int, rng: random.Random, *, days: int, ties: bool
+) -> dict[datetime, list[float]]:
+    """Snapshots of 60–140 listings every 3 h (prices drifting during the day); by day."""
+    expected: dict[datetime, list[float]] = {}
+    for snap in range(8 * days):
+        moment = T0 + timedelta(hours=3 * snap, minutes=7)
+        drift = 5.0 * (snap % 8)
+        n = rng.randint(60, 140)
+        if snap % 8 == 7:  # odd and even day totals
+            day_total = len(expected.get(moment.replace(hour=0, minute=0), []))
+            n += (snap // 8 - day_total - n) % 2
+        prices = [
+            float(rng.choice((50, 75, 80, 99, 120)))
+            if ties
+            else round(rng.uniform(20, 300) + drift, 2)
+            for _ in range(n)
+        ]
+        items = [
+            Listing(f"{snap}-{i}", "S", None, 1 + i % 3, p, "EUR") for i, p in enumerate(prices)
+        ]
+        store.insert_listings(eid, items, captured_at=moment, provider="proxy")
+        expected.setdefault(moment.replace(hour=0, minute=0), []).extend(prices)
+    return expected
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_price_history_median_from_a_sampled_window_is_exact(
+    store: SqliteStore, ties: bool
+) -> None:
+    """Buckets of big snapshots: only a price window is fetched, the median is still exact."""
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    expected = _snapshots(store, eid, random.Random(11), days=4, ties=ties)
+    fetched: list[int] = []
+    read = store._read
+
+    def spy(sql: str, params: Any = ()) -> list[Any]:
+        rows = read(sql, params)
+        if sql.startswith("SELECT price_per_ticket FROM listings WHERE") and "LIMIT" not in sql:
+            fetched.append(len(rows))
+        return rows
+
+    store._read = spy  # type: ignore[method-assign]
+    rows = store.price_history(eid, since=T0 - timedelta(days=1), bucket=parse_bucket("1 day"))
+    assert [r.bucket for r in rows] == sorted(expected)
+    assert {len(v) % 2 for v in expected.values()} == {0, 1}  # odd and even counts
+    for row in rows:
+        prices = expected[row.bucket]  # type: ignore[index]
+        assert row.median == statistics.median(prices)
+        assert (row.min, row.max, row.count) == (min(prices), max(prices), len(prices))
+        assert row.avg == pytest.approx(statistics.fmean(prices))
+    window = store._price_history_window(
+        eid, since=T0 - timedelta(days=1), bucket=parse_bucket("1 day")
+    )
+    assert [(r.bucket, r.median, r.min, r.max, r.count, r.quantity) for r in rows] == [
+        (w.bucket, w.median, w.min, w.max, w.count, w.quantity) for w in window
+    ]
+
+    if not ties:  # a window around the middle, not every price of the bucket
+        assert max(fetched) < min(len(v) for v in expected.values()) / 2
+
+
+def test_bucket_median_is_exact_whatever_the_price_window(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window missing the middle (below, above, between or on tied prices) is widened."""
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    rng = random.Random(5)
+    for n in (1, 2, 7, 10, 101):
+        day = T0 + timedelta(days=n)
+        prices = [float(rng.choice((10, 20, 20, 30, 45.5, 60, 60, 60, 99))) for _ in range(n)]
+        items = [Listing(f"{n}-{i}", "S", None, 1, p, "EUR") for i, p in enumerate(prices)]
+        store.insert_listings(eid, items, captured_at=day, provider="proxy")
+        inf = float("inf")
+        edges = [-inf, 0.0, 10.0, 15.0, 20.0, 30.0, 45.5, 60.0, 61.0, 99.0, 100.0, inf]
+        for lo in edges:
+            for hi in edges:
+                if hi <= lo:
+                    continue
+                monkeypatch.setattr(store, "_median_window", lambda *_, w=(lo, hi): w)
+                got = store._bucket(eid, day, day + timedelta(days=1))
+                assert got is not None
+                assert got[2] == statistics.median(prices), (n, lo, hi)
+                assert got[4] == n
+    monkeypatch.undo()
+    assert store._bucket(eid, T0 + timedelta(days=200), T0 + timedelta(days=201)) is None
 
 
 def test_section_prices(store: SqliteStore) -> None:

@@ -11,6 +11,7 @@ window functions (the average of the two middle values, like ``percentile_cont(0
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -99,6 +100,12 @@ MIGRATIONS: tuple[str, ...] = (
 
 CACHE_KIB = 65536
 MAX_BUCKET_QUERIES = 2000
+# median of a bucket (see SqliteStore._bucket): the prices fetched are those between the
+# middle prices (median ± SAMPLE_MARGIN of the ranks) of SAMPLE_SNAPSHOTS snapshots spread over
+# the bucket; snapshots smaller than SAMPLE_MIN rows tell nothing (all prices are fetched)
+SAMPLE_SNAPSHOTS = 3
+SAMPLE_MIN = 64
+SAMPLE_MARGIN = 0.05
 
 _EVENT_COLUMNS = (
     "e.event_id, e.viagogo_id, e.name, e.venue, e.city, e.country, e.event_date, e.is_tracked, "
@@ -469,9 +476,10 @@ class SqliteStore:
         """Per bucket (aligned on the epoch, UTC) min/avg/median/max, listings, tickets.
 
         Each bucket is a range scan of the covering index (event_id, captured_at, price,
-        quantity) for the aggregates, and one more to sort that bucket's prices for the median
-        (average of the two middle values, like ``percentile_cont(0.5)``). Very many buckets
-        fall back to one window-function query.
+        quantity) for the aggregates, and one more that fetches the prices of a window around
+        the middle to sort them for the exact median (average of the two middle values, like
+        ``percentile_cont(0.5)``; see :meth:`_bucket`). Very many buckets fall back to one
+        window-function query.
         """
         bounds = self._read(
             "SELECT min(captured_at), max(captured_at) FROM listings "
@@ -509,40 +517,105 @@ class SqliteStore:
         lower = max(since, start)
         while start <= last:
             upper = start + bucket
-            params = (event_id, iso(lower), iso(upper))
-            agg = self._read(
-                "SELECT min(price_per_ticket), avg(price_per_ticket), max(price_per_ticket), "
-                "count(*), sum(quantity) FROM listings "
-                "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?",
-                params,
-            )[0]
-            count = int(agg[3])
-            if count:
-                # sorting the bucket's prices here beats SQLite's ORDER BY … OFFSET n/2
-                prices = sorted(
-                    p
-                    for (p,) in self._read(
-                        "SELECT price_per_ticket FROM listings "
-                        "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?",
-                        params,
-                    )
-                )
-                n = len(prices)
-                median = (prices[(n - 1) // 2] + prices[n // 2]) / 2
+            stats = self._bucket(event_id, lower, upper)
+            if stats is not None:
+                low, mean, median, high, count, quantity = stats
                 out.append(
                     BucketStats(
                         key=iso(start),
                         bucket=start,
-                        min=float(agg[0]),
-                        avg=float(agg[1]),
+                        min=low,
+                        avg=mean,
                         median=median,
-                        max=float(agg[2]),
+                        max=high,
                         count=count,
-                        quantity=int(agg[4] or 0),
+                        quantity=quantity,
                     )
                 )
             start = lower = upper
         return out
+
+    def _bucket(
+        self, event_id: int, lower: datetime, upper: datetime
+    ) -> tuple[float, float, float, float, int, int] | None:
+        """min/avg/median/max/count/quantity of the rows captured in [lower, upper), or None.
+
+        The aggregates are one range scan of the covering index. The exact median needs the
+        two middle values in price order; rather than fetching every price into Python,
+        a small sample (rows from a few points in time of the bucket) gives a price window
+        [lo, hi) that very likely holds them. The aggregate scan also counts the prices
+        below ``lo`` and below ``hi`` (their ranks), and only the prices inside the window
+        are fetched and sorted. Should the window miss a middle rank (a skewed sample), it is
+        widened to that side and fetched again: the sample only decides how much is fetched,
+        never the result.
+        """
+        where = "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?"
+        params = (event_id, iso(lower), iso(upper))
+        lo, hi = self._median_window(event_id, lower, upper)
+        agg = self._read(
+            "SELECT min(price_per_ticket), avg(price_per_ticket), max(price_per_ticket), "
+            "count(*), sum(quantity), sum(price_per_ticket < ?), sum(price_per_ticket < ?) "
+            f"FROM listings {where}",
+            (lo, hi, *params),
+        )[0]
+        count = int(agg[3])
+        if not count:
+            return None
+        below_lo, below_hi = int(agg[5]), int(agg[6])
+        first, second = (count - 1) // 2, count // 2  # ranks of the middle values
+        if first < below_lo:
+            lo, below_lo = -math.inf, 0
+        if second >= below_hi:
+            hi, below_hi = math.inf, count
+        args: tuple[Any, ...]
+        if lo == -math.inf and hi == math.inf:
+            sql, args = f"SELECT price_per_ticket FROM listings {where}", params
+        else:
+            sql = (
+                f"SELECT price_per_ticket FROM listings {where} "
+                "AND price_per_ticket >= ? AND price_per_ticket < ?"
+            )
+            args = (*params, lo, hi)
+        prices = sorted([p for (p,) in self._read(sql, args)])
+        if len(prices) != below_hi - below_lo:  # pragma: no cover - one read transaction
+            raise StorageError(f"{self.describe()}: listings changed during a price history")
+        median = (prices[first - below_lo] + prices[second - below_lo]) / 2
+        return float(agg[0]), float(agg[1]), median, float(agg[2]), count, int(agg[4] or 0)
+
+    def _median_window(
+        self, event_id: int, lower: datetime, upper: datetime
+    ) -> tuple[float, float]:
+        """A price window [lo, hi) likely to hold a bucket's median (±inf: unbounded).
+
+        It spans the middle prices (median ± SAMPLE_MARGIN of the ranks) of a few snapshots
+        taken at evenly spaced moments of the bucket; the index holds a snapshot's rows in
+        price order, so each of those prices is one short index seek.
+        """
+        lo, hi = math.inf, -math.inf
+        step = (upper - lower) / SAMPLE_SNAPSHOTS
+        for k in range(SAMPLE_SNAPSHOTS):
+            found = self._read(
+                "SELECT captured_at, count(*) FROM listings WHERE event_id = ? AND captured_at = "
+                "(SELECT min(captured_at) FROM listings "
+                "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?)",
+                (event_id, event_id, iso(lower + step * k), iso(upper)),
+            )[0]
+            size = int(found[1])
+            if size < SAMPLE_MIN:
+                continue
+            for rank in (int(size * (0.5 - SAMPLE_MARGIN)), int(size * (0.5 + SAMPLE_MARGIN))):
+                price = float(
+                    self._read(
+                        "SELECT price_per_ticket FROM listings "
+                        "WHERE event_id = ? AND captured_at = ? "
+                        "ORDER BY price_per_ticket LIMIT 1 OFFSET ?",
+                        (event_id, found[0], rank),
+                    )[0][0]
+                )
+                lo, hi = min(lo, price), max(hi, price)
+        if lo > hi:
+            return -math.inf, math.inf  # no sizeable snapshot: fetch the bucket whole
+        return lo, math.nextafter(hi, math.inf)
 
     def _price_history_window(
         self, event_id: int, *, since: datetime, bucket: timedelta
