@@ -79,7 +79,7 @@ def fill_postgres(url: str, n_events: int, per_event: int) -> None:
             FROM generate_series(0::bigint, {total - 1}) AS i
             """  # noqa: S608
         )
-        conn.execute("ALTER TABLE listings ADD PRIMARY KEY (listing_id, captured_at)")
+        conn.execute("ALTER TABLE listings ADD PRIMARY KEY (captured_at, listing_id)")
         conn.execute(
             "CREATE INDEX listings_event_captured ON listings (event_id, captured_at) "
             "INCLUDE (price_per_ticket, quantity)"

@@ -18,7 +18,7 @@ from boxoffice.jobs.track.clock import SimulatedClock
 from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
 from boxoffice.jobs.track.store import open_store
 from boxoffice.jobs.track.store.base import StoredListing, parse_bucket
-from boxoffice.jobs.track.store.postgres import PostgresStore
+from boxoffice.jobs.track.store.postgres import MIGRATIONS, PostgresStore
 from boxoffice.platforms.listings.models import FetchResult, Listing
 from boxoffice.platforms.sheets.rows import EventRow
 
@@ -42,11 +42,11 @@ def store(postgres_url: str) -> Iterator[PostgresStore]:
 def test_schema_types_indexes_and_idempotent_migration(
     store: PostgresStore, postgres_url: str
 ) -> None:
-    assert store.schema_version() == 1
+    assert store.schema_version() == 2
     assert not store.timescale.usable
     assert store.bucket_sql().startswith("date_bin(")
     again = open_store(postgres_url)
-    assert again.schema_version() == 1
+    assert again.schema_version() == 2
     again.close()
     with psycopg.connect(postgres_url) as conn:
         types = dict(
@@ -68,9 +68,41 @@ def test_schema_types_indexes_and_idempotent_migration(
         versions = conn.execute("SELECT version FROM schema_version").fetchall()
     assert types["captured_at"] == "timestamp with time zone"
     assert pk is not None
-    assert pk[0] == "PRIMARY KEY (listing_id, captured_at)"
+    # the key of DESIGN §6, declared captured_at first so a snapshot appends (migration 2)
+    assert pk[0] == "PRIMARY KEY (captured_at, listing_id)"
     assert any("(event_id, captured_at)" in i for i in indexes)
-    assert versions == [(1,)]
+    assert versions == [(1,), (2,)]
+
+
+def test_version_1_database_upgrades_its_key_and_keeps_rows(postgres_url: str) -> None:
+    """A store made by schema version 1 gets the captured_at-first key, rows and dedup kept."""
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        conn.execute(MIGRATIONS[0].encode())
+        conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+    old = open_store(postgres_url, migrate=False)
+    old.upsert_events([ev("1")], now=T0)
+    eid = old.find_event("1").event_id
+    items = [Listing(f"L{i}", "A", "1", 2, 10.0 + i, "EUR") for i in range(3)]
+    assert old.insert_listings(eid, items, captured_at=T0, provider="proxy") == 3
+    old.close()
+    store = open_store(postgres_url)
+    assert store.schema_version() == 2
+    with psycopg.connect(postgres_url) as conn:
+        pk = conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'listings'::regclass AND contype = 'p'"
+        ).fetchone()
+    assert pk == ("PRIMARY KEY (captured_at, listing_id)",)
+    assert store.count_listings(eid) == 3
+    assert store.insert_listings(eid, items, captured_at=T0, provider="proxy") == 0
+    later = [*items, Listing("L9", "B", "2", 1, 5.0, "EUR")]
+    assert store.insert_listings(eid, later, captured_at=T0 + timedelta(hours=1), provider="p") == 4
+    store.close()
 
 
 def test_events_and_listings_round_trip(store: PostgresStore) -> None:
