@@ -385,27 +385,40 @@ class PostgresStore:
 
     def _copy(
         self,
-        rows: list[tuple[Any, ...]],
+        rows: Iterable[tuple[Any, ...]],
         *,
         then: tuple[str, tuple[Any, ...]] | None = None,
     ) -> int:
         """COPY rows in (and run ``then`` in the same transaction); on a duplicate key, redo
-        through a staging table ignoring conflicts."""
+        through a staging table ignoring conflicts.
+
+        ``rows`` is consumed while the COPY streams (the server already inserts the first
+        rows while later ones are built) and kept for the redo.
+        """
+        done: list[tuple[Any, ...]] = []
         try:
             with self._cursor(transaction=True) as cur:
-                if rows:
+                pending = iter(rows)
+                first = next(pending, None)
+                if first is not None:
                     with cur.copy(
                         f"COPY listings ({_LISTING_COLUMNS}) FROM STDIN {_BINARY}"
                     ) as copy:
                         copy.set_types(_COPY_TYPES)
-                        for row in rows:
-                            copy.write_row(row)
+                        write, keep = copy.write_row, done.append
+                        keep(first)
+                        write(first)
+                        for row in pending:
+                            keep(row)
+                            write(row)
                 if then is not None:
                     cur.execute(then[0], then[1])
-                return len(rows)
+                return len(done)
         except StorageError as exc:
             if "duplicate key" not in exc.message:
                 raise
+        done.extend(pending)  # a failed COPY may leave rows unread
+        rows = done
         with self._cursor(transaction=True) as cur:
             cur.execute(
                 "CREATE TEMP TABLE listings_stage (LIKE listings INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -433,7 +446,7 @@ class PostgresStore:
     ) -> int:
         """One snapshot via COPY; duplicates of (listing_id, captured_at) are ignored."""
         # one tuple per listing, built inline (no method call per row): total() by hand
-        rows = [
+        rows = (
             (
                 item.listing_id,
                 event_id,
@@ -449,7 +462,7 @@ class PostgresStore:
                 captured_at,
             )
             for item in listings
-        ]
+        )
         return self._copy(
             rows,
             then=(
