@@ -44,3 +44,22 @@ def timed(label: str) -> Iterator[None]:
 def moment(k: int, every: timedelta) -> datetime:
     """Capture time of snapshot ``k``."""
     return START + every * k
+
+
+def loadavg() -> str:
+    """The 1-minute load average (figures on a shared machine are read next to it)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return f"load {f.read().split()[0]}"
+    except OSError:
+        return "load ?"
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """``median (all: a, b, c)`` of several rounds."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return (
+        f"{median:{fmt}} median of {len(values)} (" + ", ".join(f"{v:{fmt}}" for v in values) + ")"
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._track_common import START, env_int, timed
+from bench._track_common import START, env_int, loadavg, spread, timed
 from boxoffice.jobs.track.store import Store, open_store
 from boxoffice.jobs.track.store.base import parse_bucket
 from boxoffice.jobs.track.store.sqlite import SqliteStore
@@ -87,25 +87,29 @@ def fill_postgres(url: str, n_events: int, per_event: int) -> None:
         conn.execute("VACUUM ANALYZE listings")
 
 
-def query(store: Store, event: str, repeat: int = 3) -> tuple[float, int]:
+def query(store: Store, event: str, repeat: int = 5) -> tuple[list[float], int]:
+    """Seconds of each of ``repeat`` price-history queries, and the rows they counted."""
     event_id = store.find_event(event).event_id
-    best = float("inf")
+    times = []
     counted = 0
     for _ in range(repeat):
         began = time.perf_counter()
         rows = store.price_history(
             event_id, since=START - timedelta(days=1), bucket=parse_bucket("1 day")
         )
-        best = min(best, time.perf_counter() - began)
+        times.append(time.perf_counter() - began)
         counted = sum(r.count for r in rows)
-    return best, counted
+    return times, counted
 
 
 def main() -> None:
     n_events = env_int("BENCH_TRACK_EVENTS", 10)
     per_event = env_int("BENCH_TRACK_ROWS_PER_EVENT", 1_000_000)
     total = n_events * per_event
-    print(f"cores: {os.cpu_count()}  table: {total:,} rows, event: {per_event:,} rows, {DAYS} days")
+    print(
+        f"cores: {os.cpu_count()}  table: {total:,} rows, event: {per_event:,} rows, "
+        f"{DAYS} days  {loadavg()}"
+    )
     path = Path(tempfile.gettempdir()) / f"boxoffice-bench-track-{n_events}x{per_event}.sqlite3"
     store = open_store(path)
     assert isinstance(store, SqliteStore)
@@ -120,7 +124,10 @@ def main() -> None:
             fill_sqlite(store, n_events, per_event)
     seconds, counted = query(store, "3")
     assert counted == per_event, counted
-    print(f"SQLite price-history:     {seconds:.3f} s  (goal ≤ 1 s)", flush=True)
+    print(
+        f"SQLite price-history:     {spread(seconds, '.3f')} s  (goal ≤ 1 s)  {loadavg()}",
+        flush=True,
+    )
     store.close()
 
     from tests.integration.postgres.pg_server import PostgresServer
@@ -133,7 +140,10 @@ def main() -> None:
             fill_postgres(url, n_events, per_event)
         seconds, counted = query(pg, "3")
         assert counted == per_event, counted
-        print(f"PostgreSQL price-history: {seconds:.3f} s  (goal ≤ 0.5 s)", flush=True)
+        print(
+            f"PostgreSQL price-history: {spread(seconds, '.3f')} s  (goal ≤ 0.5 s)  {loadavg()}",
+            flush=True,
+        )
         pg.close()
 
 
