@@ -182,6 +182,10 @@ def _number(body: dict[str, Any], key: str, kind: type, default: Any) -> Any:
     raise ValueError(f"{key} must be {'a number' if kind is float else 'an integer'}")
 
 
+class _ReceiverApp(Starlette):
+    http1_fast = True  # SandboxServer serves it with uvicorn: load tests POST thousands a second
+
+
 def create_app(seed: int = 0, secret: str | None = None) -> Starlette:
     """The receiver app. ``seed`` is accepted for the registry's uniformity (nothing random)."""
     del seed
@@ -259,7 +263,7 @@ def create_app(seed: int = 0, secret: str | None = None) -> Starlette:
             return
         await deliver(scope, receive, send)
 
-    app = Starlette(
+    app = _ReceiverApp(
         routes=[
             Route("/_sandbox/fail", fail, methods=["POST"]),
             Route("/_sandbox/reset", reset, methods=["POST"]),

@@ -20,6 +20,7 @@ Region API keys are *not* here: they are read from ``<REGION>_API`` in the envir
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
@@ -83,6 +84,10 @@ class SyncSettings(BaseModel):
         3, ge=1, description="consecutive 401/403 from the receiver that stop the run"
     )
     timeout: float = Field(10.0, gt=0, description="per-delivery timeout, seconds")
+    webhook_client: Literal["aiohttp", "httpx"] = Field(
+        "aiohttp",
+        description="HTTP client for deliveries: aiohttp (HTTP/1.1, fastest) or httpx (HTTP/2)",
+    )
     page_size: int = Field(1000, ge=1, le=1000, description="tickets per API page (top)")
     out_dir: Path = Field(Path("."), description="where `sync pull` writes purchased_tickets/")
     progress_dir: Path = Field(

@@ -133,3 +133,30 @@ def test_stop_without_start_and_twice_is_harmless() -> None:
     server.start()
     server.stop()
     server.stop()
+
+
+class _FastApp(Starlette):
+    http1_fast = True
+
+
+def test_http1_fast_apps_are_served_by_uvicorn_unless_tls_or_connection_limits() -> None:
+    async def hello(request: Request) -> JSONResponse:
+        return JSONResponse({"http_version": request.scope.get("http_version")})
+
+    fast = _FastApp(routes=[Route("/", hello)])
+    server = SandboxServer({"fast": fast, "plain": _app("plain")})
+    assert server._fast("fast")
+    assert not server._fast("plain")
+    assert not SandboxServer({"fast": fast}, tls=True)._fast("fast")
+    assert not SandboxServer({"fast": fast}, keep_alive_max_requests=3)._fast("fast")
+    with server as urls:
+        # the listening sockets say IPPROTO_TCP, so asyncio sets TCP_NODELAY on each accepted
+        # connection (without it a two-part response waits 40 ms for a delayed ACK)
+        assert all(s.proto == socket.IPPROTO_TCP for s in server._sockets)
+        with httpx.Client() as client:
+            for _ in range(3):  # keep-alive: several requests on one connection
+                assert client.get(urls["fast"]).json() == {"http_version": "1.1"}
+            assert client.get(urls["plain"]).json()["app"] == "plain"
+    with socket.socket() as probe:
+        port = int(urls["fast"].rsplit(":", 1)[1])
+        assert probe.connect_ex(("127.0.0.1", port)) != 0  # stopped: nothing listens

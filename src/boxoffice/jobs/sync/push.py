@@ -28,6 +28,7 @@ import httpx
 
 from boxoffice.core import pacing
 from boxoffice.core.logging import get_logger
+from boxoffice.core.posting import HttpxPoster, Poster
 from boxoffice.errors import AuthenticationError, ConfigurationError
 from boxoffice.jobs.sync.filtering import TicketFilter
 from boxoffice.jobs.sync.ledger import Ledger, LedgerKey
@@ -167,7 +168,7 @@ class _Deliverer:
     def __init__(
         self,
         cfg: PushConfig,
-        client: httpx.AsyncClient,
+        client: Poster,
         ledger: Ledger,
         observer: PushObserver,
         result: PushResult,
@@ -288,7 +289,7 @@ async def run_push(
     cfg: PushConfig,
     *,
     tickets: TicketsClient,
-    webhook: httpx.AsyncClient | None,
+    webhook: Poster | httpx.AsyncClient | None,
     ledger: Ledger,
     spool_dir: Path | None = None,
     observer: PushObserver | None = None,
@@ -373,7 +374,8 @@ async def run_push(
             result.duration_s = time.perf_counter() - started
             return result
         assert webhook is not None
-        deliverer = _Deliverer(cfg, webhook, ledger, obs, result, clock, sleeper or pacing.sleep)
+        poster = HttpxPoster(webhook) if isinstance(webhook, httpx.AsyncClient) else webhook
+        deliverer = _Deliverer(cfg, poster, ledger, obs, result, clock, sleeper or pacing.sleep)
         try:
             await deliverer.run(pending())
         finally:

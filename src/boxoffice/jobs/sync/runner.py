@@ -11,6 +11,7 @@ import httpx
 
 from boxoffice.core import state
 from boxoffice.core.http import HttpOptions, create_client
+from boxoffice.core.posting import AiohttpPoster, HttpxPoster, Poster
 from boxoffice.errors import ConfigurationError
 from boxoffice.jobs.sync.filtering import TicketFilter
 from boxoffice.jobs.sync.ledger import Ledger, open_ledger
@@ -117,15 +118,22 @@ async def vivenu_http(
 @contextlib.asynccontextmanager
 async def webhook_http(
     settings: Settings, transport: httpx.AsyncBaseTransport | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client for webhook deliveries (sync.timeout, one connection per worker+1)."""
+) -> AsyncIterator[Poster]:
+    """The client for webhook deliveries (sync.timeout, one connection per worker + 1).
+
+    aiohttp unless ``sync.webhook_client = "httpx"`` or a ``transport`` is injected (tests).
+    """
     options = HttpOptions.from_settings(
         settings.http,
         total_timeout=settings.sync.timeout,
         max_connections=max(2, settings.sync.concurrency + 1),
     )
+    if transport is None and settings.sync.webhook_client == "aiohttp":
+        async with AiohttpPoster(options) as poster:
+            yield poster
+        return
     async with create_client(options=options, transport=transport) as client:
-        yield client
+        yield HttpxPoster(client)
 
 
 def ledger_for(settings: Settings) -> Ledger:
