@@ -127,7 +127,7 @@ class SandboxServer:
             http="httptools",
             lifespan="on",
             log_config=None,
-            log_level="warning",
+            log_level="critical",  # as hypercorn's errorlog=None: a simulated outage is no error
             access_log=False,
             server_header=False,
             date_header=cfg.include_date_header,

@@ -14,6 +14,7 @@ from boxoffice.platforms.vivenu.signing import (
     verify_vivenu,
     vivenu_signature,
 )
+from boxoffice.sandbox.webhook_receiver import WebhookReceiver
 
 TICKET = {"_id": "t1", "sellerId": "s1", "ticketName": "HYROX MEN | CHARITY HIA", "name": "Zoë"}
 
@@ -75,3 +76,18 @@ def test_envelope_seller_override_and_unicode_bytes() -> None:
     body = encode(env)
     assert "Zoë".encode() in body  # UTF-8, not \\u escapes
     assert json.loads(body)["data"]["ticket"]["name"] == "Zoë"
+
+
+def test_the_client_signer_and_the_receiver_simulator_agree() -> None:
+    """The receiver simulator signs with its own code (an independent oracle); both must
+    accept each other's headers for unicode bodies, with and without Standard Webhooks."""
+    receiver = WebhookReceiver("whsec-ünïcode-secret")
+    for body in (b"{}", json.dumps({"id": "evt_1", "name": "Zoë – 🎫"}).encode()):
+        for standard in (True, False):
+            headers = signature_headers(
+                receiver.secret, body, msg_id="evt_1", timestamp=1_763_000_000, standard=standard
+            )
+            assert receiver.signature_ok(headers, body)
+            assert not receiver.signature_ok(headers, body + b" ")
+        forged = signature_headers("other", body, msg_id="evt_1", timestamp=1, standard=True)
+        assert not receiver.signature_ok(forged, body)
