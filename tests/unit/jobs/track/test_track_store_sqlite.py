@@ -15,6 +15,7 @@ import pytest
 
 from boxoffice.errors import NotFoundError, StorageError
 from boxoffice.jobs.track.store import open_store
+from boxoffice.jobs.track.store import sqlite as sqlite_store
 from boxoffice.jobs.track.store.base import (
     UpsertAction,
     UpsertResult,
@@ -210,12 +211,41 @@ def test_bucket_median_is_exact_whatever_the_price_window(
                 if hi <= lo:
                     continue
                 monkeypatch.setattr(store, "_median_window", lambda *_, w=(lo, hi): w)
-                got = store._bucket(eid, day, day + timedelta(days=1))
+                got = store._bucket(store._read, eid, day, day + timedelta(days=1))
                 assert got is not None
                 assert got[2] == statistics.median(prices), (n, lo, hi)
                 assert got[4] == n
     monkeypatch.undo()
-    assert store._bucket(eid, T0 + timedelta(days=200), T0 + timedelta(days=201)) is None
+    assert (
+        store._bucket(store._read, eid, T0 + timedelta(days=200), T0 + timedelta(days=201)) is None
+    )
+
+
+def test_price_history_on_several_connections_equals_one_connection(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Buckets shared out to reader threads (one connection each) give the same rows."""
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    expected = _snapshots(store, eid, random.Random(3), days=13, ties=False)
+    since, width = T0 - timedelta(days=1), parse_bucket("1 day")
+    monkeypatch.setattr(store, "parallel_readers", 1)
+    serial = store.price_history(eid, since=since, bucket=width)
+    opened: list[Path] = []
+    real_connect = sqlite_store._connect_read_only
+
+    def counting(path: Path) -> Any:
+        opened.append(path)
+        return real_connect(path)
+
+    monkeypatch.setattr(sqlite_store, "_connect_read_only", counting)
+    monkeypatch.setattr(store, "parallel_readers", 3)
+    parallel = store.price_history(eid, since=since, bucket=width)
+    assert len(opened) == 2  # two more readers; this connection took the third share
+    assert parallel == serial
+    assert [r.bucket for r in parallel] == sorted(expected)
+    for row in parallel:
+        assert row.median == statistics.median(expected[row.bucket])  # type: ignore[index]
 
 
 def test_section_prices(store: SqliteStore) -> None:

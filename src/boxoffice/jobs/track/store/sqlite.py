@@ -12,8 +12,10 @@ window functions (the average of the two middle values, like ``percentile_cont(0
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,6 +102,10 @@ MIGRATIONS: tuple[str, ...] = (
 
 CACHE_KIB = 65536
 MAX_BUCKET_QUERIES = 2000
+# price-history reads buckets on up to this many connections at once (one per core), each
+# taking at least MIN_BUCKETS_PER_READER buckets (opening a connection costs ~1 ms)
+PARALLEL_READERS = min(4, os.cpu_count() or 1)
+MIN_BUCKETS_PER_READER = 4
 # median of a bucket (see SqliteStore._bucket): the prices fetched are those between the
 # middle prices (median ± SAMPLE_MARGIN of the ranks) of SAMPLE_SNAPSHOTS snapshots spread over
 # the bucket; snapshots smaller than SAMPLE_MIN rows tell nothing (all prices are fetched)
@@ -209,10 +215,15 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
+_BucketRow = tuple[float, float, float, float, int, int]
+_Reader = Callable[..., list[Any]]
+
+
 class SqliteStore:
     """The store in one SQLite file (WAL mode, migrations by ``PRAGMA user_version``)."""
 
     backend = "sqlite"
+    parallel_readers = PARALLEL_READERS
 
     def __init__(self, path: Path, *, migrate: bool = True, read_only: bool = False) -> None:
         self.path = path
@@ -513,17 +524,20 @@ class SqliteStore:
         last: datetime,
         bucket: timedelta,
     ) -> list[BucketStats]:
-        out: list[BucketStats] = []
+        ranges: list[tuple[datetime, datetime, datetime]] = []  # (bucket, lower, upper)
         lower = max(since, start)
         while start <= last:
-            upper = start + bucket
-            stats = self._bucket(event_id, lower, upper)
+            ranges.append((start, lower, start + bucket))
+            start = lower = start + bucket
+        found = self._scan_buckets(event_id, ranges)
+        out: list[BucketStats] = []
+        for (key, _, _), stats in zip(ranges, found, strict=True):
             if stats is not None:
                 low, mean, median, high, count, quantity = stats
                 out.append(
                     BucketStats(
-                        key=iso(start),
-                        bucket=start,
+                        key=iso(key),
+                        bucket=key,
                         min=low,
                         avg=mean,
                         median=median,
@@ -532,12 +546,49 @@ class SqliteStore:
                         quantity=quantity,
                     )
                 )
-            start = lower = upper
         return out
 
+    def _scan_buckets(
+        self, event_id: int, ranges: list[tuple[datetime, datetime, datetime]]
+    ) -> list[_BucketRow | None]:
+        """:meth:`_bucket` of every range; with several cores, on several connections at once.
+
+        The scans are SQLite's own work (it releases the GIL), so extra read-only connections
+        in threads use the other cores, as PostgreSQL's parallel query does. Each connection
+        reads one snapshot; a bucket is always computed within one of them.
+        """
+        workers = min(self.parallel_readers, len(ranges) // MIN_BUCKETS_PER_READER)
+        if workers <= 1 or not self.path.is_file():
+            return [self._bucket(self._read, event_id, lo, up) for _, lo, up in ranges]
+        shares = [list(range(k, len(ranges), workers)) for k in range(workers)]
+
+        def scan(share: list[int], read: _Reader) -> list[tuple[int, _BucketRow | None]]:
+            return [(i, self._bucket(read, event_id, ranges[i][1], ranges[i][2])) for i in share]
+
+        def scan_apart(share: list[int]) -> list[tuple[int, _BucketRow | None]]:
+            conn = _connect_read_only(self.path)
+            try:
+                conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
+                conn.execute("BEGIN")
+                return scan(share, lambda sql, params=(): conn.execute(sql, params).fetchall())
+            except sqlite3.Error as exc:
+                raise map_exception(exc, context=self.describe()) from exc
+            finally:
+                conn.close()
+
+        found: list[_BucketRow | None] = [None] * len(ranges)
+        with ThreadPoolExecutor(max_workers=workers - 1) as pool:
+            apart = [pool.submit(scan_apart, share) for share in shares[1:]]
+            done = scan(shares[0], self._read)  # this connection takes a share too
+            for future in apart:
+                done.extend(future.result())
+        for i, stats in done:
+            found[i] = stats
+        return found
+
     def _bucket(
-        self, event_id: int, lower: datetime, upper: datetime
-    ) -> tuple[float, float, float, float, int, int] | None:
+        self, read: _Reader, event_id: int, lower: datetime, upper: datetime
+    ) -> _BucketRow | None:
         """min/avg/median/max/count/quantity of the rows captured in [lower, upper), or None.
 
         The aggregates are one range scan of the covering index. The exact median needs the
@@ -551,8 +602,8 @@ class SqliteStore:
         """
         where = "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?"
         params = (event_id, iso(lower), iso(upper))
-        lo, hi = self._median_window(event_id, lower, upper)
-        agg = self._read(
+        lo, hi = self._median_window(read, event_id, lower, upper)
+        agg = read(
             "SELECT min(price_per_ticket), avg(price_per_ticket), max(price_per_ticket), "
             "count(*), sum(quantity), sum(price_per_ticket < ?), sum(price_per_ticket < ?) "
             f"FROM listings {where}",
@@ -576,14 +627,14 @@ class SqliteStore:
                 "AND price_per_ticket >= ? AND price_per_ticket < ?"
             )
             args = (*params, lo, hi)
-        prices = sorted([p for (p,) in self._read(sql, args)])
+        prices = sorted([p for (p,) in read(sql, args)])
         if len(prices) != below_hi - below_lo:  # pragma: no cover - one read transaction
             raise StorageError(f"{self.describe()}: listings changed during a price history")
         median = (prices[first - below_lo] + prices[second - below_lo]) / 2
         return float(agg[0]), float(agg[1]), median, float(agg[2]), count, int(agg[4] or 0)
 
     def _median_window(
-        self, event_id: int, lower: datetime, upper: datetime
+        self, read: _Reader, event_id: int, lower: datetime, upper: datetime
     ) -> tuple[float, float]:
         """A price window [lo, hi) likely to hold a bucket's median (±inf: unbounded).
 
@@ -594,7 +645,7 @@ class SqliteStore:
         lo, hi = math.inf, -math.inf
         step = (upper - lower) / SAMPLE_SNAPSHOTS
         for k in range(SAMPLE_SNAPSHOTS):
-            found = self._read(
+            found = read(
                 "SELECT captured_at, count(*) FROM listings WHERE event_id = ? AND captured_at = "
                 "(SELECT min(captured_at) FROM listings "
                 "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?)",
@@ -605,7 +656,7 @@ class SqliteStore:
                 continue
             for rank in (int(size * (0.5 - SAMPLE_MARGIN)), int(size * (0.5 + SAMPLE_MARGIN))):
                 price = float(
-                    self._read(
+                    read(
                         "SELECT price_per_ticket FROM listings "
                         "WHERE event_id = ? AND captured_at = ? "
                         "ORDER BY price_per_ticket LIMIT 1 OFFSET ?",
