@@ -68,6 +68,10 @@ def _clean(fragment: str) -> str:
     return " ".join(fragment.split())
 
 
+# a watch re-reads the same few titles and prices on every poll: both are pure functions
+_clean_title = functools.lru_cache(maxsize=4096)(_clean)
+
+
 def _normalize_number(text: str) -> str:
     digits = text.replace("\u00a0", "").replace("\u202f", "").replace("'", "").replace(" ", "")
     if "," in digits and "." in digits:
@@ -99,10 +103,12 @@ def _simple_price(text: str) -> tuple[str, str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_price(text: str) -> tuple[str, str | None]:
     """``"€1,234.50"`` → ``("1234.50", "EUR")``; ``"95,00 €"`` → ``("95.00", "EUR")``.
 
-    Returns ``("", None)`` when the text holds no number.
+    Returns ``("", None)`` when the text holds no number. Memoized (a watch sees the same
+    prices poll after poll).
     """
     text = text.strip()
     simple = _simple_price(text)
@@ -163,15 +169,12 @@ _PRETIX_FORM = re.compile(
 
 
 def _form_fields(html: str, form_at: int, buy: int) -> tuple[str, str, int] | Literal[False] | None:
-    """(action, token, end of form) of the POST form at ``form_at`` holding the marker at ``buy``.
+    """(action, token, end of form) of the POST form at ``form_at`` holding the marker at ``buy``
+    — any attribute order (pretix's own markup is read by one ``_PRETIX_FORM`` match before).
 
     False: not a POST buy form (a GET form, or the marker is outside the tag) — skip it.
     None: a POST buy form without a readable token — the page is not shaped as expected.
     """
-    match = _PRETIX_FORM.match(html, form_at)
-    if match is not None and match.start(1) <= buy < match.end(1):
-        action, token = match.groups()
-        return action, token, match.end()
     find, rfind = html.find, html.rfind
     tag_end = find(">", buy)
     if (
@@ -205,14 +208,18 @@ def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...]
     None means "this page is not shaped as expected" (a panel with a buy form but no title,
     price or token): the caller then falls back to the DOM parser.
     """
-    find, rfind = html.find, html.rfind
+    find, rfind, pretix_form = html.find, html.rfind, _PRETIX_FORM.match
     origin = _origin(page_url)
     found: list[Listing] = []
     done = 0  # everything before this offset belongs to a listing already read
     buy = find(BUY_MARKER)
     while buy != -1:
         form_at = rfind("<form", done, buy)
-        fields = _form_fields(html, form_at, buy) if form_at != -1 else False
+        match = pretix_form(html, form_at) if form_at != -1 else None
+        if match is not None and buy < match.end(1):  # pretix's own markup: one match
+            fields: tuple[str, str, int] | Literal[False] | None = (match[1], match[2], match.end())
+        else:
+            fields = _form_fields(html, form_at, buy) if form_at != -1 else False
         start = rfind(PANEL_ANCHOR, done, form_at) if fields else -1
         if fields is None:
             return None
@@ -231,7 +238,7 @@ def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...]
         amount, currency = parse_price(html[price_at + _H2_LEN : price_end])
         found.append(
             Listing(
-                _clean(html[title_at + _H3_LEN : title_end]),
+                _clean_title(html[title_at + _H3_LEN : title_end]),
                 amount,
                 currency,
                 origin + action
