@@ -22,13 +22,13 @@ import tempfile
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-import uvicorn
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
+from typing import TYPE_CHECKING, Any
 
 from boxoffice.errors import NetworkError
+
+if TYPE_CHECKING:  # the servers are imported when one starts (CLI start-up stays quick)
+    import uvicorn
+    from hypercorn.config import Config
 
 ASGIApp = Any
 
@@ -96,6 +96,8 @@ class SandboxServer:
             sock.set_inheritable(True)
             self._sockets.append(sock)
             port = sock.getsockname()[1]
+            from hypercorn.config import Config
+
             cfg = Config()
             cfg.bind = [f"fd://{sock.fileno()}"]
             cfg.accesslog = None
@@ -122,6 +124,8 @@ class SandboxServer:
         )
 
     def _uvicorn(self, name: str, cfg: Config) -> uvicorn.Server:
+        import uvicorn
+
         config = uvicorn.Config(
             self.apps[name],
             http="httptools",
@@ -156,6 +160,8 @@ class SandboxServer:
                         tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
                         tasks.append(asyncio.create_task(_exit_on(stop, server)))
                     else:
+                        from hypercorn.asyncio import serve
+
                         task = serve(self.apps[name], cfg, shutdown_trigger=trigger)
                         tasks.append(asyncio.create_task(task))
                 self._started.set()
