@@ -127,6 +127,24 @@ def test_events_and_listings_round_trip(store: PostgresStore) -> None:
     assert [e.viagogo_id for e in store.events()] == ["2"]
 
 
+def test_a_failed_snapshot_leaves_nothing_and_the_connection_usable(store: PostgresStore) -> None:
+    """BEGIN and the last_listings_fetch UPDATE share a round trip: a COPY that the server
+    refuses (here a NULL price) rolls both back, and the next snapshot goes in normally."""
+    store.upsert_events([ev("1")], now=T0)
+    eid = store.find_event("1").event_id
+    good = [Listing("L1", "A", "3", 2, 10.0, "EUR")]
+    assert store.insert_listings(eid, good, captured_at=T0, provider="proxy") == 1
+    broken = Listing("L3", "A", "3", 2, None, "EUR", total_price=24.0)  # type: ignore[arg-type]
+    bad = [Listing("L2", "A", "3", 2, 11.0, "EUR"), broken]
+    with pytest.raises(StorageError):
+        store.insert_listings(eid, bad, captured_at=T0 + timedelta(hours=1), provider="proxy")
+    assert store.count_listings(eid) == 1
+    assert store.find_event("1").last_listings_fetch == T0
+    later = T0 + timedelta(hours=2)
+    assert store.insert_listings(eid, good, captured_at=later, provider="proxy") == 1
+    assert store.find_event("1").last_listings_fetch == later
+
+
 def test_medians_match_python_and_sqlite(store: PostgresStore, tmp_path: Path) -> None:
     lite = open_store(tmp_path / "same.sqlite3")
     rng = random.Random(11)

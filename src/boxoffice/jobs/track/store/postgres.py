@@ -16,12 +16,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from boxoffice.core.logging import redact_url
@@ -387,32 +389,40 @@ class PostgresStore:
         self,
         rows: Iterable[tuple[Any, ...]],
         *,
-        then: tuple[str, tuple[Any, ...]] | None = None,
+        then: sql.Composed | None = None,
     ) -> int:
         """COPY rows in (and run ``then`` in the same transaction); on a duplicate key, redo
         through a staging table ignoring conflicts.
 
         ``rows`` is consumed while the COPY streams (the server already inserts the first
-        rows while later ones are built) and kept for the redo.
+        rows while later ones are built) and kept for the redo. The transaction is opened by
+        hand so that ``BEGIN`` and ``then`` (client-side literals) share one round trip.
         """
         done: list[tuple[Any, ...]] = []
+        pending = iter(rows)
         try:
-            with self._cursor(transaction=True) as cur:
-                pending = iter(rows)
-                first = next(pending, None)
-                if first is not None:
-                    with cur.copy(
-                        f"COPY listings ({_LISTING_COLUMNS}) FROM STDIN {_BINARY}"
-                    ) as copy:
-                        copy.set_types(_COPY_TYPES)
-                        write, keep = copy.write_row, done.append
-                        keep(first)
-                        write(first)
-                        for row in pending:
-                            keep(row)
-                            write(row)
-                if then is not None:
-                    cur.execute(then[0], then[1])
+            with self._cursor() as cur:
+                cur.execute(sql.SQL("BEGIN; {}").format(then) if then is not None else "BEGIN")
+                try:
+                    first = next(pending, None)
+                    if first is not None:
+                        with cur.copy(
+                            f"COPY listings ({_LISTING_COLUMNS}) FROM STDIN {_BINARY}"
+                        ) as copy:
+                            copy.set_types(_COPY_TYPES)
+                            write, keep = copy.write_row, done.append
+                            keep(first)
+                            write(first)
+                            for row in pending:
+                                keep(row)
+                                write(row)
+                    cur.execute("COMMIT")
+                except BaseException:
+                    conn = self._conn
+                    if conn is not None and not conn.closed and not conn.broken:
+                        with contextlib.suppress(psycopg.Error):
+                            conn.execute("ROLLBACK")
+                    raise
                 return len(done)
         except StorageError as exc:
             if "duplicate key" not in exc.message:
@@ -433,7 +443,7 @@ class PostgresStore:
             )
             inserted = cur.rowcount
             if then is not None:
-                cur.execute(then[0], then[1])
+                cur.execute(then)
             return inserted
 
     def insert_listings(
@@ -465,9 +475,8 @@ class PostgresStore:
         )
         return self._copy(
             rows,
-            then=(
-                "UPDATE events SET last_listings_fetch = %s WHERE event_id = %s",
-                (captured_at, event_id),
+            then=sql.SQL("UPDATE events SET last_listings_fetch = {} WHERE event_id = {}").format(
+                sql.Literal(captured_at), sql.Literal(event_id)
             ),
         )
 
