@@ -42,11 +42,11 @@ def store(postgres_url: str) -> Iterator[PostgresStore]:
 def test_schema_types_indexes_and_idempotent_migration(
     store: PostgresStore, postgres_url: str
 ) -> None:
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
     assert not store.timescale.usable
     assert store.bucket_sql().startswith("date_bin(")
     again = open_store(postgres_url)
-    assert again.schema_version() == 2
+    assert again.schema_version() == 3
     again.close()
     with psycopg.connect(postgres_url) as conn:
         types = dict(
@@ -55,6 +55,10 @@ def test_schema_types_indexes_and_idempotent_migration(
                 "WHERE table_name = 'listings'"
             ).fetchall()
         )
+        collation = conn.execute(
+            "SELECT collation_name FROM information_schema.columns "
+            "WHERE table_name = 'listings' AND column_name = 'listing_id'"
+        ).fetchone()
         pk = conn.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE conrelid = 'listings'::regclass AND contype = 'p'"
@@ -71,7 +75,8 @@ def test_schema_types_indexes_and_idempotent_migration(
     # the key of DESIGN §6, declared captured_at first so a snapshot appends (migration 2)
     assert pk[0] == "PRIMARY KEY (captured_at, listing_id)"
     assert any("(event_id, captured_at)" in i for i in indexes)
-    assert versions == [(1,), (2,)]
+    assert versions == [(1,), (2,), (3,)]
+    assert collation == ("C",)  # opaque ids compared bytewise (migration 3)
 
 
 def test_version_1_database_upgrades_its_key_and_keeps_rows(postgres_url: str) -> None:
@@ -91,7 +96,7 @@ def test_version_1_database_upgrades_its_key_and_keeps_rows(postgres_url: str) -
     assert old.insert_listings(eid, items, captured_at=T0, provider="proxy") == 3
     old.close()
     store = open_store(postgres_url)
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
     with psycopg.connect(postgres_url) as conn:
         pk = conn.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
