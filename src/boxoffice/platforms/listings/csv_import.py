@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from boxoffice.errors import ConfigurationError
-from boxoffice.platforms.listings.models import Listing
+from boxoffice.platforms.listings.models import MAX_QUANTITY, Listing
 
 COLUMNS: tuple[str, ...] = (
     "viagogo_id",
@@ -63,7 +63,7 @@ def _row(line: int, record: dict[str, str | None]) -> ImportedListing:
         raise ValueError(
             f"quantity {cell('quantity')!r} / price {cell('price_per_ticket')!r} not numbers"
         ) from None
-    if quantity < 0 or not math.isfinite(price) or price < 0:
+    if not 0 <= quantity <= MAX_QUANTITY or not math.isfinite(price) or price < 0:
         raise ValueError("negative or invalid quantity/price")
     try:
         captured = parse_timestamp(cell("captured_at"))

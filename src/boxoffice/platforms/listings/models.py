@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+MAX_QUANTITY = 2_147_483_647
+"""Tickets in one listing at most: the stores' INTEGER column (a bigger count is malformed)."""
+
 
 @dataclass(frozen=True)
 class Listing:

@@ -16,7 +16,7 @@ import httpx
 
 from boxoffice.errors import ProtocolError
 from boxoffice.platforms.listings._http import get_json
-from boxoffice.platforms.listings.models import FetchResult, Listing
+from boxoffice.platforms.listings.models import MAX_QUANTITY, FetchResult, Listing
 
 
 def _text(value: Any) -> str | None:
@@ -52,8 +52,8 @@ def parse_listing(item: Any) -> Listing:
         raise ValueError(
             f"listing {listing_id}: availableTickets {qty_raw!r} is not a number"
         ) from None
-    if quantity < 0:
-        raise ValueError(f"listing {listing_id}: negative availableTickets")
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise ValueError(f"listing {listing_id}: availableTickets {quantity} out of range")
     return Listing(
         listing_id=listing_id,
         section=_text(item.get("section")),

@@ -37,6 +37,7 @@ PAYLOAD = {
         {"listingId": None, "sellerAllInPrice": {"amt": 10}},
         {"listingId": 9004, "availableTickets": 1, "sellerAllInPrice": "n/a"},
         {"listingId": 9005, "availableTickets": 1, "sellerAllInPrice": {"amt": -3}},
+        {"listingId": 9006, "availableTickets": 2**40, "sellerAllInPrice": {"amt": 5}},
         "garbage",
     ],
     "stats": {},
@@ -54,8 +55,9 @@ def test_proxy_mapping_and_malformed_listings_are_skipped_and_counted() -> None:
     assert first.section == "Floor"
     assert second.quantity == 4
     assert second.total() == 320.0
-    assert len(result.skipped) == 4
+    assert len(result.skipped) == 5
     assert any("listingId" in s for s in result.skipped)
+    assert any("9006" in s and "out of range" in s for s in result.skipped)
 
 
 def test_proxy_answer_without_listings_is_a_protocol_error() -> None:
@@ -146,6 +148,7 @@ def test_listings_csv_rows_and_errors_with_line_numbers() -> None:
         "151,a2,Floor,1,x,100,EUR,2026-01-01T10:00:00Z\n"
         "151,a3,Floor,1,1,90,EUR,yesterday\n"
         "152,b1,,,1,50,EUR,2026-01-01 12:00:00\n"
+        "152,b2,,,99999999999,50,EUR,2026-01-01 12:00:00\n"
     )
     errors: list[RowError] = []
     rows = list(read_listings(io.StringIO(text), errors=errors))
@@ -153,7 +156,7 @@ def test_listings_csv_rows_and_errors_with_line_numbers() -> None:
     assert rows[0].listing.total() == 201.0
     assert rows[1].captured_at.tzinfo is not None
     assert rows[1].captured_at.hour == 12
-    assert [e.line for e in errors] == [3, 4]
+    assert [e.line for e in errors] == [3, 4, 6]  # 6: a quantity no INTEGER column holds
 
 
 def test_listings_csv_header_missing_columns_names_them() -> None:
