@@ -76,6 +76,11 @@ class HttpxPoster:
         return Posted(response.status_code, response.headers, response.text)
 
 
+def as_poster(client: Poster | httpx.AsyncClient) -> Poster:
+    """``client`` itself, or an httpx client wrapped in an :class:`HttpxPoster`."""
+    return HttpxPoster(client) if isinstance(client, httpx.AsyncClient) else client
+
+
 class AiohttpPoster:
     """A :class:`Poster` over one aiohttp session (keep-alive pool of ``max_connections``).
 
@@ -86,6 +91,7 @@ class AiohttpPoster:
     def __init__(self, options: HttpOptions | None = None) -> None:
         self.options = options or HttpOptions()
         self._session: aiohttp.ClientSession | None = None
+        self._failures: tuple[type[BaseException], ...] = (OSError,)
         self._proxies: dict[tuple[str, str], str | None] = {}
 
     async def __aenter__(self) -> AiohttpPoster:
@@ -107,6 +113,7 @@ class AiohttpPoster:
             trust_env=False,  # proxies: see _proxy_for
             auto_decompress=True,
         )
+        self._failures = (aiohttp.ClientError, OSError)
         return self
 
     async def __aexit__(
@@ -132,8 +139,6 @@ class AiohttpPoster:
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Posted:
         if self._session is None:
             raise RuntimeError("AiohttpPoster used outside 'async with'")
-        import aiohttp  # already loaded by __aenter__: a dictionary lookup
-
         try:
             async with self._session.post(
                 url, data=body, headers=headers, allow_redirects=False, proxy=self._proxy_for(url)
@@ -142,7 +147,7 @@ class AiohttpPoster:
                 return Posted(response.status, response.headers, _text(response, raw))
         except TimeoutError as exc:
             raise PostFailed(f"timeout ({type(exc).__name__})", timeout=True) from exc
-        except (aiohttp.ClientError, OSError) as exc:
+        except self._failures as exc:  # aiohttp.ClientError, OSError (set by __aenter__)
             raise PostFailed(_describe(exc)) from exc
 
 

@@ -28,7 +28,7 @@ import httpx
 
 from boxoffice.core import pacing
 from boxoffice.core.logging import get_logger
-from boxoffice.core.posting import HttpxPoster, Poster
+from boxoffice.core.posting import Poster, as_poster
 from boxoffice.errors import AuthenticationError, ConfigurationError
 from boxoffice.jobs.sync.filtering import TicketFilter
 from boxoffice.jobs.sync.ledger import Ledger, LedgerKey
@@ -374,8 +374,9 @@ async def run_push(
             result.duration_s = time.perf_counter() - started
             return result
         assert webhook is not None
-        poster = HttpxPoster(webhook) if isinstance(webhook, httpx.AsyncClient) else webhook
-        deliverer = _Deliverer(cfg, poster, ledger, obs, result, clock, sleeper or pacing.sleep)
+        deliverer = _Deliverer(
+            cfg, as_poster(webhook), ledger, obs, result, clock, sleeper or pacing.sleep
+        )
         try:
             await deliverer.run(pending())
         finally:

@@ -13,7 +13,7 @@ from typing import Literal
 import httpx
 
 from boxoffice.core.pacing import parse_retry_after
-from boxoffice.core.posting import HttpxPoster, Posted, Poster, PostFailed
+from boxoffice.core.posting import Posted, Poster, PostFailed, as_poster
 
 OutcomeKind = Literal["delivered", "transient", "permanent", "auth"]
 TRANSIENT_4XX = frozenset({408, 409, 425, 429})
@@ -41,9 +41,9 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def interpret(response: Posted | httpx.Response) -> Outcome:
+def interpret(response: Posted) -> Outcome:
     """Classify a receiver's HTTP answer."""
-    status = response.status if isinstance(response, Posted) else response.status_code
+    status = response.status
     if 200 <= status < 300:
         return Outcome("delivered", status)
     body = excerpt(response.text)
@@ -60,9 +60,10 @@ async def deliver(
     client: Poster | httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
 ) -> Outcome:
     """POST ``body`` (already signed in ``headers``) to ``url``; never raises for HTTP/network."""
-    poster = HttpxPoster(client) if isinstance(client, httpx.AsyncClient) else client
     try:
-        response = await poster.post(url, body, {"content-type": "application/json", **headers})
+        response = await as_poster(client).post(
+            url, body, {"content-type": "application/json", **headers}
+        )
     except PostFailed as exc:
         return Outcome("transient", None, None, exc.message)
     return interpret(response)

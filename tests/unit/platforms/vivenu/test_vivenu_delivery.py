@@ -5,11 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from boxoffice.core.posting import Posted
 from boxoffice.platforms.vivenu.delivery import deliver, interpret
 
 
-def _resp(status: int, text: str = "", headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, text=text, headers=headers or {})
+def _resp(status: int, text: str = "", headers: dict[str, str] | None = None) -> Posted:
+    return Posted(status, httpx.Headers(headers or {}), text)
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])
