@@ -596,9 +596,9 @@ class SqliteStore:
         a small sample (rows from a few points in time of the bucket) gives a price window
         [lo, hi) that very likely holds them. The aggregate scan also counts the prices
         below ``lo`` and below ``hi`` (their ranks), and only the prices inside the window
-        are fetched and sorted. Should the window miss a middle rank (a skewed sample), it is
-        widened to that side and fetched again: the sample only decides how much is fetched,
-        never the result.
+        are fetched and sorted. Should those ranks show the window misses a middle value (a
+        skewed sample), it is opened on that side before the fetch: the sample only decides
+        how much is fetched, never the result.
         """
         where = "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?"
         params = (event_id, iso(lower), iso(upper))
