@@ -314,3 +314,51 @@ def test_lateral_and_group_by_bucket_paths_agree(
     assert lateral == grouped
     assert lateral[0].bucket == T0 + timedelta(hours=3)
     assert sum(r.count for r in lateral) == sum(1 for r in rows if r.captured_at >= since)
+
+
+def test_one_store_takes_snapshots_from_several_threads_at_once(store: PostgresStore) -> None:
+    """The scheduler stores concurrent snapshots from worker threads through one store: each
+    write gets a connection of its own, every row lands, and the connections are reused."""
+    store.upsert_events([ev(str(i)) for i in range(4)], now=T0)
+    ids = [store.find_event(str(i)).event_id for i in range(4)]
+    barrier = threading.Barrier(4, timeout=30)
+    errors: list[BaseException] = []
+
+    def writer(eid: int) -> None:
+        try:
+            barrier.wait()
+            for k in range(20):
+                items = [Listing(f"{eid}-{i}", "A", "1", 1, 10.0 + i, "EUR") for i in range(200)]
+                at = T0 + timedelta(hours=k)
+                assert store.insert_listings(eid, items, captured_at=at, provider="proxy") == 200
+        except BaseException as exc:  # reported below: a thread's assert is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(eid,)) for eid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert [store.count_listings(eid) for eid in ids] == [4000] * 4
+    assert all(e.last_listings_fetch == T0 + timedelta(hours=19) for e in store.events())
+    assert 2 <= store._connections.idle() <= 4  # several were needed, none leaked or piled up
+    with psycopg.connect(store.url) as conn:
+        (backends,) = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchone()  # type: ignore[misc]
+    assert backends == store._connections.idle()
+
+
+def test_a_connection_killed_by_the_server_is_replaced(store: PostgresStore) -> None:
+    store.upsert_events([ev("1")], now=T0)
+    with psycopg.connect(store.url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    with pytest.raises(StorageError) as info:  # the call that finds it dead says so
+        store.events()
+    assert "retried later" in info.value.one_line()
+    assert [e.viagogo_id for e in store.events()] == ["1"]  # the next one reconnects

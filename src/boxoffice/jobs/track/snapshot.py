@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,6 +83,20 @@ async def fetch_with_retries(
         return result
 
 
+def save(
+    store: Store, event_id: int, result: FetchResult, captured_at: datetime, provider: str
+) -> int:
+    """Store what one fetch returned; the number of listing rows stored."""
+    stored = 0
+    if result.listings:
+        stored = store.insert_listings(
+            event_id, result.listings, captured_at=captured_at, provider=provider
+        )
+    if result.stats is not None:
+        store.insert_stats(event_id, result.stats, captured_at=captured_at, provider=provider)
+    return stored
+
+
 async def snapshot(
     store: Store,
     *,
@@ -125,13 +140,10 @@ async def snapshot(
             skipped=len(result.skipped),
             first=result.skipped[0],
         )
-    stored = 0
-    if result.listings:
-        stored = store.insert_listings(
-            event_id, result.listings, captured_at=captured_at, provider=source.name
-        )
-    if result.stats is not None:
-        store.insert_stats(event_id, result.stats, captured_at=captured_at, provider=source.name)
+    if store.concurrent_writes:  # off the event loop: other snapshots go on meanwhile
+        stored = await asyncio.to_thread(save, store, event_id, result, captured_at, source.name)
+    else:
+        stored = save(store, event_id, result, captured_at, source.name)
     duration = time.perf_counter() - started
     count = len(result.listings) if result.stats is None else (result.stats.listing_count or 0)
     log.info(

@@ -164,6 +164,9 @@ class Store(Protocol):
     """Everything `track` keeps: events, listing snapshots, stats snapshots, the schedule."""
 
     backend: str
+    #: True when several threads may store snapshots at once (PostgreSQL: one connection per
+    #: caller); the scheduler then writes from worker threads. SQLite has one writer: False.
+    concurrent_writes: bool
 
     def describe(self) -> str:
         """Where the data is, for messages (never a password)."""

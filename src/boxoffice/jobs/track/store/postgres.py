@@ -27,7 +27,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from boxoffice.core.logging import redact_url
-from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
+from boxoffice.errors import NotFoundError, StorageError
 from boxoffice.jobs.track.store import timescale
 from boxoffice.jobs.track.store.base import (
     BucketStats,
@@ -39,11 +39,11 @@ from boxoffice.jobs.track.store.base import (
     parse_bucket,
     upsert_action,
 )
+from boxoffice.jobs.track.store.pg_connections import Connections
 from boxoffice.platforms.listings.models import Listing, StatsSnapshot
 from boxoffice.platforms.sheets.rows import EventRow
 
 MIGRATION_LOCK = 7_246_133  # pg_advisory_xact_lock key of boxoffice track migrations
-CONNECT_TIMEOUT_S = 5
 MAX_LATERAL_BUCKETS = 2000
 
 MIGRATIONS: tuple[str, ...] = (
@@ -204,6 +204,7 @@ class PostgresStore:
     """The store in PostgreSQL (TimescaleDB used when the server has it)."""
 
     backend = "postgresql"
+    concurrent_writes = True
 
     def __init__(
         self, url: str, *, compress_after: str | None = "7 days", migrate: bool = True
@@ -211,9 +212,10 @@ class PostgresStore:
         self.url = url
         self.label = describe_url(url)
         self.compress_after = parse_bucket(compress_after) if compress_after else None
-        self._conn: psycopg.Connection[Any] | None = None
+        self._connections = Connections(url, self.label)
         self.timescale = timescale.TimescaleStatus(installed=None, available=None)
-        self._ensure()
+        with self._connections.checkout():  # fails fast on a bad URL or a server down
+            pass
         if migrate:
             self.migrate()
 
@@ -223,40 +225,17 @@ class PostgresStore:
 
     # connection -------------------------------------------------------------------------
 
-    def _ensure(self) -> psycopg.Connection[Any]:
-        conn = self._conn
-        if conn is not None and not conn.closed and not conn.broken:
-            return conn
-        try:
-            self._conn = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
-            )
-            # UTC in and out; no JIT (it costs more than it saves on these short queries)
-            self._conn.execute("SET TIME ZONE 'UTC'")
-            self._conn.execute("SET jit = off")
-        except psycopg.ProgrammingError as exc:
-            raise ConfigurationError(
-                f"bad PostgreSQL URL: {str(exc).splitlines()[0]}",
-                hint="use postgresql://user:password@host:5432/dbname",
-            ) from None
-        except psycopg.OperationalError as exc:
-            reason = " ".join(str(exc).split()) or "no answer"
-            raise StorageError(
-                f"cannot connect to {self.label}: {reason}",
-                hint="check the URL (--db / BOXOFFICE_DB_URL) and that the server is up",
-            ) from None
-        return self._conn
-
     @contextmanager
     def _cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Any]]:
-        conn = self._ensure()
+        """A cursor on a connection of this caller's own (thread-safe), errors mapped."""
         try:
-            if transaction:
-                with conn.transaction(), conn.cursor() as cur:
-                    yield cur
-            else:
-                with conn.cursor() as cur:
-                    yield cur
+            with self._connections.checkout() as conn:
+                if transaction:
+                    with conn.transaction(), conn.cursor() as cur:
+                        yield cur
+                else:
+                    with conn.cursor() as cur:
+                        yield cur
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost"
             raise StorageError(
@@ -267,10 +246,8 @@ class PostgresStore:
             raise StorageError(f"{self.label}: {reason}") from None
 
     def close(self) -> None:
-        """Close the connection."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close the idle connections (the store connects again if used later)."""
+        self._connections.close()
 
     # schema -----------------------------------------------------------------------------
 
@@ -430,8 +407,8 @@ class PostgresStore:
                                 write(row)
                     cur.execute("COMMIT")
                 except BaseException:
-                    conn = self._conn
-                    if conn is not None and not conn.closed and not conn.broken:
+                    conn = cur.connection
+                    if not conn.closed and not conn.broken:
                         with contextlib.suppress(psycopg.Error):
                             conn.execute("ROLLBACK")
                     raise

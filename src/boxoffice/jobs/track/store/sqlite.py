@@ -223,6 +223,7 @@ class SqliteStore:
     """The store in one SQLite file (WAL mode, migrations by ``PRAGMA user_version``)."""
 
     backend = "sqlite"
+    concurrent_writes = False
     parallel_readers = PARALLEL_READERS
 
     def __init__(self, path: Path, *, migrate: bool = True, read_only: bool = False) -> None:
