@@ -32,21 +32,26 @@ from boxoffice.settings.track import TrackSettings
 log = get_logger(__name__)
 
 
+def _default(name: str) -> Any:
+    """The default of a [track] setting (defaults live in the settings, nowhere else)."""
+    return TrackSettings.model_fields[name].default
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
-    """How often, how random, how many at once."""
+    """How often, how random, how many at once (defaults: those of the [track] settings)."""
 
-    interval_hours: float = 12.0
-    min_factor: float = 0.7
-    max_factor: float = 1.3
-    strategy: pacing.JitterStrategy = "uniform"
-    concurrency: int = 4
-    lease: timedelta = timedelta(minutes=15)
-    db_retry_seconds: float = 60.0
-    poll_seconds: float = 60.0
-    retries: int = 3
-    retry_base_seconds: float = 5.0
-    default_source: str = "proxy"
+    interval_hours: float = _default("interval_hours")
+    min_factor: float = _default("min_factor")
+    max_factor: float = _default("max_factor")
+    strategy: pacing.JitterStrategy = _default("randomization")  # noqa: RUF009 (a str)
+    concurrency: int = _default("concurrency")
+    lease: timedelta = timedelta(minutes=_default("lease_minutes"))
+    db_retry_seconds: float = _default("db_retry_seconds")
+    poll_seconds: float = 60.0  # how often to look for due runs when none is known
+    retries: int = _default("retries")
+    retry_base_seconds: float = _default("retry_base_seconds")
+    default_source: str = _default("listing_source")
 
     @classmethod
     def from_settings(cls, track: TrackSettings, **overrides: object) -> ScheduleConfig:

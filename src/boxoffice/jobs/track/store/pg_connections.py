@@ -4,8 +4,8 @@ The scheduler stores several snapshots at once (one worker thread each), so the 
 cannot share one connection: a psycopg connection runs one command at a time. A caller
 checks a connection out for one store call; a healthy idle one is reused, else a new one
 is opened (connect errors become one clear line). A connection that broke, or that is
-left inside a transaction, is closed instead of reused. At most ``keep`` idle connections
-are kept; concurrency itself is bounded by the callers (the scheduler's ``concurrency``).
+left inside a transaction, is closed instead of reused. So there are as many connections
+as the most callers at once, which the callers bound (the scheduler's ``concurrency``).
 
 psycopg_pool was not used: it connects in background threads and reports a failure as a
 ``PoolTimeout`` without the server's reason, where a user needs "connection refused" or
@@ -25,16 +25,14 @@ from psycopg import pq
 from boxoffice.errors import ConfigurationError, StorageError
 
 CONNECT_TIMEOUT_S = 5
-KEEP_IDLE = 8  # idle connections kept for reuse (the scheduler's concurrency is 4 by default)
 
 
 class Connections:
     """A small thread-safe set of autocommit connections (UTC, no JIT) to ``url``."""
 
-    def __init__(self, url: str, label: str, *, keep: int = KEEP_IDLE) -> None:
+    def __init__(self, url: str, label: str) -> None:
         self.url = url
         self.label = label
-        self.keep = keep
         self._idle: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
 
@@ -85,10 +83,9 @@ class Connections:
     def _release(self, conn: psycopg.Connection[Any]) -> None:
         if usable(conn):
             with self._lock:
-                if len(self._idle) < self.keep:
-                    self._idle.append(conn)
-                    return
-        conn.close()
+                self._idle.append(conn)
+        else:
+            conn.close()
 
     def idle(self) -> int:
         """How many connections wait for reuse."""
