@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from boxoffice.errors import ConfigurationError, StorageError
+from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
 from boxoffice.jobs.track.clock import SimulatedClock
 from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
 from boxoffice.jobs.track.store import open_store
@@ -362,3 +362,44 @@ def test_a_connection_killed_by_the_server_is_replaced(store: PostgresStore) -> 
         store.events()
     assert "retried later" in info.value.one_line()
     assert [e.viagogo_id for e in store.events()] == ["1"]  # the next one reconnects
+
+
+def test_readers_need_no_ddl_rights_and_never_migrate(postgres_url: str) -> None:
+    """show-events / price-history open the store read-only: a role that may only SELECT
+    reads it; an empty database or an old schema is one line saying to run init-db, and is
+    left exactly as it was."""
+    with pytest.raises(NotFoundError) as info:
+        open_store(postgres_url, read_only=True)
+    assert "track init-db" in info.value.one_line()
+    with psycopg.connect(postgres_url) as conn:
+        (tables,) = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchone()  # type: ignore[misc]
+    assert tables == 0  # the reader created nothing
+
+    writer = open_store(postgres_url)
+    writer.upsert_events([ev("1")], now=T0)
+    eid = writer.find_event("1").event_id
+    rows = [Listing(f"L{i}", "A", "1", 1, 10.0 + i, "EUR") for i in range(5)]
+    writer.insert_listings(eid, rows, captured_at=T0, provider="proxy")
+    writer.close()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE track_reader LOGIN")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO track_reader")
+    reader_url = postgres_url.replace("postgresql://postgres@", "postgresql://track_reader@")
+    reader = open_store(reader_url, read_only=True)
+    [day] = reader.price_history(eid, since=T0 - timedelta(days=1), bucket=timedelta(days=1))
+    assert (day.min, day.max, day.count) == (10.0, 14.0, 5)
+    with pytest.raises(StorageError):  # it really may only read
+        reader.upsert_events([ev("2")], now=T0)
+    reader.close()
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM schema_version WHERE version = %s", (len(MIGRATIONS),))
+    with pytest.raises(StorageError) as old:
+        open_store(postgres_url, read_only=True)
+    assert f"schema version {len(MIGRATIONS) - 1}" in old.value.one_line()
+    assert "track init-db" in old.value.one_line()
+    with psycopg.connect(postgres_url) as conn:
+        (version,) = conn.execute("SELECT max(version) FROM schema_version").fetchone()  # type: ignore[misc]
+    assert version == len(MIGRATIONS) - 1  # not migrated by the reader

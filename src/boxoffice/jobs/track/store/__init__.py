@@ -39,14 +39,17 @@ def open_store(
     """Open (and migrate) the store at ``target``: a PostgreSQL URL or a SQLite file path.
 
     ``compress_after`` is the TimescaleDB compression policy (None = no policy); it only
-    matters when the server has the extension. ``read_only`` opens an existing SQLite file
-    for reading (a missing one is a :class:`NotFoundError`; nothing is created or migrated).
+    matters when the server has the extension. ``read_only`` opens an existing store for
+    reading: nothing is created or migrated, a missing store is a :class:`NotFoundError` and
+    one of another schema version a :class:`StorageError`.
     """
     text = str(target)
     if is_postgres_url(text):
         from boxoffice.jobs.track.store.postgres import PostgresStore
 
-        return PostgresStore(text, compress_after=compress_after, migrate=migrate)
+        return PostgresStore(
+            text, compress_after=compress_after, migrate=migrate, read_only=read_only
+        )
     from boxoffice.jobs.track.store.sqlite import SqliteStore
 
     return SqliteStore(Path(text), migrate=migrate, read_only=read_only)

@@ -207,8 +207,15 @@ class PostgresStore:
     concurrent_writes = True
 
     def __init__(
-        self, url: str, *, compress_after: str | None = "7 days", migrate: bool = True
+        self,
+        url: str,
+        *,
+        compress_after: str | None = "7 days",
+        migrate: bool = True,
+        read_only: bool = False,
     ) -> None:
+        """Connect; then migrate (a writer) or check the schema is current (``read_only``:
+        a reader never changes the database, so it needs no DDL rights)."""
         self.url = url
         self.label = describe_url(url)
         self.compress_after = parse_bucket(compress_after) if compress_after else None
@@ -216,8 +223,14 @@ class PostgresStore:
         self.timescale = timescale.TimescaleStatus(installed=None, available=None)
         with self._connections.checkout():  # fails fast on a bad URL or a server down
             pass
-        if migrate:
-            self.migrate()
+        try:
+            if read_only:
+                self._check_schema()
+            elif migrate:
+                self.migrate()
+        except BaseException:
+            self._connections.close()
+            raise
 
     def describe(self) -> str:
         """Where the data is (no password)."""
@@ -274,6 +287,26 @@ class PostgresStore:
         with self._cursor() as cur:
             self.timescale = timescale.enable(cur, compress_after=self.compress_after)
         return len(MIGRATIONS)
+
+    def _check_schema(self) -> None:
+        """A reader's check: the schema exists and is this boxoffice's; TimescaleDB detected."""
+        with self._cursor() as cur:
+            cur.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+            row = cur.fetchone()
+            self.timescale = timescale.detect(cur)
+        if not (row and row[0]):
+            raise NotFoundError(
+                f"no boxoffice track tables in {self.label}",
+                hint="run `boxoffice track init-db` (or check --db / BOXOFFICE_DB_URL)",
+            )
+        version = self.schema_version()
+        if version != len(MIGRATIONS):
+            raise StorageError(
+                f"{self.label}: schema version {version}, this boxoffice uses {len(MIGRATIONS)}",
+                hint="run `boxoffice track init-db`"
+                if version < len(MIGRATIONS)
+                else "upgrade boxoffice",
+            )
 
     def schema_version(self) -> int:
         """Highest applied migration."""
