@@ -121,6 +121,29 @@ def test_dry_run_reports_and_never_posts(
     assert app.state.market.buys == 0
 
 
+def test_once_polls_the_marketplace_once(
+    market: tuple[Any, str, Path], cli: Callable[..., Result]
+) -> None:
+    """``--once``: the event page (to find the marketplace), then exactly one marketplace
+    poll; a ticket on offer in that poll goes into the cart."""
+    app, base, ca = market
+    app.state.market.add_listing("Ticket – Standard", "95")
+    proc = cli(
+        "watch", "run", "--url", base, "--event", "demo/99x1", "--ca-file", str(ca),
+        "--once", "--headless", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (watch,) = json.loads(proc.stdout)["watches"]
+    assert watch["status"] == "carted"
+    assert watch["polls"] == 1
+    market_gets = [
+        r
+        for r in app.state.market.records()
+        if r.path.endswith("/secondhand/") and r.method == "GET"
+    ]
+    assert len(market_gets) == 1
+
+
 @pytest.mark.parametrize(
     ("setup", "args", "code", "message"),
     [

@@ -127,9 +127,16 @@ def run(
         bool, typer.Option("--dry-run", help="detect and report listings, never POST")
     ] = False,
     max_polls: Annotated[
-        int | None, typer.Option(help="stop after this many requests per watch", min=1)
+        int | None,
+        typer.Option(
+            help="stop after this many marketplace polls per watch (the first visit of the "
+            "event page is not one; rechecks while waiting for the marketplace are)",
+            min=1,
+        ),
     ] = None,
-    once: Annotated[bool, typer.Option("--once", help="one poll, then stop")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="one marketplace poll, then stop (= --max-polls 1)")
+    ] = False,
     i_know: Annotated[
         bool,
         typer.Option(
@@ -213,7 +220,7 @@ def run(
     if error is not None:
         raise error
     if not any(r.ok for r in reports) and not dry_run:
-        err.print("no ticket in the cart (request budget used up)", markup=False)
+        err.print("no ticket in the cart (--max-polls used up)", markup=False)
         raise typer.Exit(EXIT_NO_TICKET)
 
 

@@ -90,6 +90,7 @@ class Watcher:
         self.error_backoff = pacing.Backoff(max(5.0, spec.interval), 2.0, 300.0)
         self.requests = 0
         self.polls = 0
+        self.attempts = 0  # page fetches counted against --max-polls (see _budget_left)
         self.unknown_streak = 0
         self.network_failures = 0
         self.marketplace_url: str | None = None
@@ -150,7 +151,11 @@ class Watcher:
         self._emit(lambda: self.reporter.event(self.spec.name, level, text))
 
     def _budget_left(self) -> bool:
-        return self.spec.max_polls is None or self.requests < self.spec.max_polls
+        """Whether ``--max-polls`` allows another page fetch: every marketplace poll counts
+        (failed ones too), and every event-page check after the first (waiting for the
+        marketplace); the first discovery and the cart POSTs do not, so ``--once`` polls
+        the marketplace once."""
+        return self.spec.max_polls is None or self.attempts < self.spec.max_polls
 
     # ------------------------------------------------------------------ waits
 
@@ -186,9 +191,13 @@ class Watcher:
     async def discover(self) -> str | None:
         """The marketplace URL from the event page; waits for it with poll_inactive.
 
-        Returns None only when the request budget ran out while waiting.
+        Returns None only when ``--max-polls`` ran out while waiting.
         """
-        while self._budget_left():
+        first = True
+        while first or self._budget_left():
+            if not first:
+                self.attempts += 1
+            first = False
             disc = await self.client.discover()
             hop = disc.fetched.hop
             if disc.throttle is not None:
@@ -320,7 +329,7 @@ class Watcher:
     # ------------------------------------------------------------------ the loop
 
     async def run(self) -> WatchOutcome:
-        """Watch until a ticket is in the cart, the request budget ends, or an error."""
+        """Watch until a ticket is in the cart, ``--max-polls`` is used up, or an error."""
         try:
             await self._run()
         except BoxofficeError as exc:
@@ -343,6 +352,7 @@ class Watcher:
             + (" (dry run: never buys)" if self.spec.dry_run else ""),
         )
         while self._budget_left():
+            self.attempts += 1
             page_url = self.client.poll_url(self.marketplace_url)
             try:
                 poll = await self.client.poll(self.marketplace_url)

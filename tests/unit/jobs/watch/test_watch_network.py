@@ -26,7 +26,7 @@ async def test_no_request_arrives_before_a_409_retry_after_expired(tmp_path: Pat
     app = create_app()
     app.state.market.inject(409, retry_after="0.3", count=2)
     with SandboxServer({"m": app}) as urls:
-        await run_watch(None, tmp_path, base=urls["m"], interval=0.05, max_polls=4)
+        await run_watch(None, tmp_path, base=urls["m"], interval=0.05, max_polls=3)
     polls = polls_of(app)
     assert [status for _, status, _, _ in polls] == [409, 409, 200]
     assert polls[1][0] - polls[0][0] >= 0.3
@@ -42,7 +42,7 @@ async def test_no_request_arrives_before_a_429_retry_after_expired(tmp_path: Pat
 
     with SandboxServer({"m": app}) as urls:
         await run_watch(
-            None, tmp_path, base=urls["m"], interval=0.05, max_polls=3, configure=small_backoff
+            None, tmp_path, base=urls["m"], interval=0.05, max_polls=2, configure=small_backoff
         )
     polls = polls_of(app)
     assert [status for _, status, _, _ in polls] == [429, 200]
@@ -54,7 +54,7 @@ async def test_one_connection_is_reused_across_polls(tmp_path: Path) -> None:
     server = SandboxServer({"m": app}, tls=True)
     with server as urls, pacing.instant():
         options = HttpOptions(verify=str(server.ca_file))
-        await run_watch(None, tmp_path, base=urls["m"], options=options, max_polls=8)
+        await run_watch(None, tmp_path, base=urls["m"], options=options, max_polls=7)
     polls = polls_of(app)
     assert len(polls) == 7
     assert {version for *_, version in polls} == {"2"}
@@ -67,7 +67,7 @@ async def test_polling_continues_across_http2_goaway(tmp_path: Path) -> None:
     with server as urls, pacing.instant():
         options = HttpOptions(verify=str(server.ca_file))
         outcome, reporter, _ = await run_watch(
-            None, tmp_path, base=urls["m"], options=options, max_polls=16
+            None, tmp_path, base=urls["m"], options=options, max_polls=15
         )
     assert outcome.error is None
     assert outcome.polls == 15
