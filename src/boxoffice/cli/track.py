@@ -520,13 +520,24 @@ def _strategy(value: str | None) -> str | None:
     return value
 
 
+_DEFAULT = ScheduleConfig()  # its defaults are the [track] settings' defaults
 IntervalOpt = Annotated[
-    float | None, typer.Option("--interval-hours", help="Base interval (default 12).")
+    float | None,
+    typer.Option("--interval-hours", help=f"Base interval (default {_DEFAULT.interval_hours:g})."),
 ]
-RandOpt = Annotated[str | None, typer.Option("--randomization", help="uniform | poisson | normal.")]
-MinOpt = Annotated[float | None, typer.Option("--min-factor", help="Lowest factor (0.7).")]
-MaxOpt = Annotated[float | None, typer.Option("--max-factor", help="Highest factor (1.3).")]
-ConcOpt = Annotated[int | None, typer.Option("--concurrency", help="Snapshots at once (4).")]
+RandOpt = Annotated[
+    str | None,
+    typer.Option("--randomization", help=f"uniform | poisson | normal ({_DEFAULT.strategy})."),
+]
+MinOpt = Annotated[
+    float | None, typer.Option("--min-factor", help=f"Lowest factor ({_DEFAULT.min_factor:g}).")
+]
+MaxOpt = Annotated[
+    float | None, typer.Option("--max-factor", help=f"Highest factor ({_DEFAULT.max_factor:g}).")
+]
+ConcOpt = Annotated[
+    int | None, typer.Option("--concurrency", help=f"Snapshots at once ({_DEFAULT.concurrency}).")
+]
 
 
 def _scheduler_settings(
