@@ -148,8 +148,15 @@ async def test_kept_open_browser_outlives_the_handoff(
             except ProcessLookupError:
                 break
             await asyncio.sleep(0.05)
-        if result.profile_dir is not None:
-            shutil.rmtree(result.profile_dir, ignore_errors=True)
+        profile = result.profile_dir
+        assert profile is not None
+        for _ in range(200):  # the profile (it holds the session) goes with the browser
+            if not profile.exists():
+                break
+            await asyncio.sleep(0.05)
+        leftover = profile.exists()
+        shutil.rmtree(profile, ignore_errors=True)
+        assert not leftover, "the browser's profile outlived it"
 
 
 def free_port() -> int:

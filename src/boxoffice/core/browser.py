@@ -101,7 +101,7 @@ class HandoffResult:
     ``ok``: cookies were added and the page loaded. ``method``: how ("manual" = nothing could
     be automated; ``detail`` then holds the reason and the instructions to print). ``pid``: the
     browser process left running for the user (``keep_open`` launch), if any, and
-    ``profile_dir`` its private profile (holding the session; delete it when done).
+    ``profile_dir`` its private profile (holding the session; deleted when that browser exits).
     """
 
     ok: bool
@@ -358,6 +358,41 @@ def _popen(args: list[str], executable: Path) -> subprocess.Popen[bytes]:
     return proc
 
 
+#: Run by a small detached Python process: wait until the browser process is gone, then
+#: delete its profile (it holds the session's cookies). argv: pid, profile dir.
+_REMOVE_PROFILE_WHEN_GONE = """
+import os, shutil, sys, time
+pid, profile = int(sys.argv[1]), sys.argv[2]
+while True:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        break
+    except PermissionError:
+        pass
+    time.sleep(0.5)
+shutil.rmtree(profile, ignore_errors=True)
+"""
+
+
+def _remove_profile_when_gone(pid: int, profile: Path) -> None:
+    """Delete ``profile`` once process ``pid`` has exited, even after boxoffice has exited."""
+    if os.name != "posix":  # os.kill(pid, 0) is a liveness check only on POSIX
+        return
+    try:
+        helper = subprocess.Popen(
+            [sys.executable, "-c", _REMOVE_PROFILE_WHEN_GONE, str(pid), str(profile)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        log.warning("the browser profile will not be deleted", profile=str(profile), error=str(exc))
+        return
+    threading.Thread(target=helper.wait, name="boxoffice-profile-reaper", daemon=True).start()
+
+
 async def _spawn_detached(
     executable: Path, *, headless: bool, ignore_https_errors: bool, timeout: float
 ) -> tuple[subprocess.Popen[bytes], str, Path]:
@@ -490,6 +525,7 @@ async def handoff(
                 method="launch",
                 pid=proc.pid,
             )
+            _remove_profile_when_gone(proc.pid, profile)
             return dataclasses.replace(result, profile_dir=profile)
         except BaseException:
             proc.terminate()
