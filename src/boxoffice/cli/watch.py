@@ -129,8 +129,8 @@ def run(
     max_polls: Annotated[
         int | None,
         typer.Option(
-            help="stop after this many marketplace polls per watch (the first visit of the "
-            "event page is not one; rechecks while waiting for the marketplace are)",
+            help="stop after this many page fetches per watch: marketplace polls and event-page "
+            "visits but the first (cart POSTs are not counted)",
             min=1,
         ),
     ] = None,

@@ -152,9 +152,9 @@ class Watcher:
 
     def _budget_left(self) -> bool:
         """Whether ``--max-polls`` allows another page fetch: every marketplace poll counts
-        (failed ones too), and every event-page check after the first (waiting for the
-        marketplace); the first discovery and the cart POSTs do not, so ``--once`` polls
-        the marketplace once."""
+        (failed ones too), and every visit of the event page but the watch's first one
+        (rechecks while waiting for the marketplace, retries after a 429); the cart POSTs do
+        not. So ``--once`` polls the marketplace once when the first visit finds it."""
         return self.spec.max_polls is None or self.attempts < self.spec.max_polls
 
     # ------------------------------------------------------------------ waits
@@ -188,20 +188,26 @@ class Watcher:
 
     # ------------------------------------------------------------------ discovery
 
-    async def discover(self) -> str | None:
+    async def discover(self, *, free_first: bool = False) -> str | None:
         """The marketplace URL from the event page; waits for it with poll_inactive.
 
-        Returns None only when ``--max-polls`` ran out while waiting.
+        Every visit of the event page counts against ``--max-polls`` except, with
+        ``free_first``, the first one of the watch. Returns None only when ``--max-polls``
+        ran out (never waiting for a visit that may not follow).
         """
-        first = True
-        while first or self._budget_left():
-            if not first:
+        free = free_first
+        while True:
+            if not free:
+                if not self._budget_left():
+                    return None
                 self.attempts += 1
-            first = False
+            free = False
             disc = await self.client.discover()
             hop = disc.fetched.hop
             if disc.throttle is not None:
                 self._line("GET", disc.fetched, self.client.event_url, "throttled")
+                if not self._budget_left():
+                    return None
                 await self._throttled(disc.throttle)
                 continue
             if hop.status == 404:
@@ -232,13 +238,14 @@ class Watcher:
                     hint="the marketplace may not be open yet: --poll-inactive-marketplace 60 "
                     "waits for it, checking the event page every 60 s",
                 )
+            if not self._budget_left():
+                return None
             self._say(
                 "info",
                 f"no marketplace yet; checking the event page again in "
                 f"{self.spec.poll_inactive:g} s",
             )
             await self._wait(self.spec.poll_inactive, "waiting for the marketplace")
-        return None
 
     async def _marketplace_inactive(self, why: str) -> str | None:
         if self.spec.poll_inactive is None:
@@ -246,6 +253,8 @@ class Watcher:
                 f"the marketplace {self.marketplace_url} is not active ({why})",
                 hint="--poll-inactive-marketplace 60 waits for it to come back",
             )
+        if not self._budget_left():
+            return None
         self._say(
             "warning",
             f"marketplace inactive ({why}); checking again every {self.spec.poll_inactive:g} s",
@@ -342,7 +351,7 @@ class Watcher:
         return self.outcome
 
     async def _run(self) -> None:
-        self.marketplace_url = await self.discover()
+        self.marketplace_url = await self.discover(free_first=True)
         if self.marketplace_url is None:
             return
         self._say(

@@ -267,3 +267,42 @@ async def test_session_ids_are_shortened_in_request_lines(tmp_path: Path, sleeps
     rendered = "\n".join(line.render() for line in reporter.lines)
     assert session not in rendered
     assert f"session {session[:6]}…" in rendered
+
+
+async def test_max_polls_counts_event_page_rechecks_and_never_waits_in_vain(
+    tmp_path: Path, sleeps: Sleeps
+) -> None:
+    """The watch's first visit of the event page is free; each recheck while waiting for the
+    marketplace is a poll; no wait is planned for a recheck that may not follow."""
+    app = create_app()
+    app.state.market.configure(event_link=False)
+    outcome, reporter, _ = await run_watch(app, tmp_path, poll_inactive=60.0, max_polls=2)
+    assert outcome.status == "stopped"
+    assert app.state.market.event_polls == 3
+    assert app.state.market.polls == 0
+    assert sleeps.waits == [60.0, 60.0]
+    assert len([t for t in reporter.texts("info") if "no marketplace yet" in t]) == 2
+
+
+async def test_once_stops_when_the_marketplace_is_gone_instead_of_waiting(
+    tmp_path: Path, sleeps: Sleeps
+) -> None:
+    app = create_app()
+    app.state.market.inject(404, target="poll")
+    outcome, reporter, _ = await run_watch(app, tmp_path, poll_inactive=45.0, max_polls=1)
+    assert outcome.status == "stopped"
+    assert outcome.polls == 1
+    assert app.state.market.event_polls == 1  # no free rediscovery after the budget is spent
+    assert sleeps.waits == []
+    assert not [t for t in reporter.texts("warning") if "marketplace inactive" in t]
+
+
+async def test_a_throttled_first_visit_is_retried_as_a_poll(tmp_path: Path, sleeps: Sleeps) -> None:
+    app = create_app()
+    app.state.market.add_listing("Standard", "95")
+    app.state.market.inject(429, target="event")
+    outcome, _, _ = await run_watch(app, tmp_path, max_polls=2)
+    assert outcome.status == "carted"  # 429 on the event page, its retry, one marketplace poll
+    assert app.state.market.event_polls == 2
+    assert outcome.polls == 1
+    assert len(sleeps.waits) == 1  # the 429 backoff, before the retry
