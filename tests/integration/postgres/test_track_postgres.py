@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import statistics
 import threading
@@ -351,8 +352,14 @@ def test_one_store_takes_snapshots_from_several_threads_at_once(store: PostgresS
     assert backends == store._connections.idle()
 
 
-def test_a_connection_killed_by_the_server_is_replaced(store: PostgresStore) -> None:
+def test_connections_killed_by_the_server_cost_one_failed_call(store: PostgresStore) -> None:
+    """A server restart kills every idle connection: the call that finds one dead fails
+    (one line, retried later) and takes the others with it, so the next call reconnects."""
     store.upsert_events([ev("1")], now=T0)
+    with contextlib.ExitStack() as stack:  # four connections out at once, then all idle
+        for _ in range(4):
+            stack.enter_context(store._connections.checkout())
+    assert store._connections.idle() == 4
     with psycopg.connect(store.url, autocommit=True) as admin:
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -361,7 +368,17 @@ def test_a_connection_killed_by_the_server_is_replaced(store: PostgresStore) -> 
     with pytest.raises(StorageError) as info:  # the call that finds it dead says so
         store.events()
     assert "retried later" in info.value.one_line()
+    assert "\n" not in info.value.one_line()
+    assert store._connections.idle() == 0
     assert [e.viagogo_id for e in store.events()] == ["1"]  # the next one reconnects
+
+
+def test_close_also_closes_a_connection_that_was_in_use(store: PostgresStore) -> None:
+    with store._connections.checkout() as conn:
+        store.close()
+    assert conn.closed
+    assert store._connections.idle() == 0
+    assert store.schema_version() == len(MIGRATIONS)  # usable again: it reconnects
 
 
 def test_readers_need_no_ddl_rights_and_never_migrate(postgres_url: str) -> None:
@@ -403,3 +420,59 @@ def test_readers_need_no_ddl_rights_and_never_migrate(postgres_url: str) -> None
     with psycopg.connect(postgres_url) as conn:
         (version,) = conn.execute("SELECT max(version) FROM schema_version").fetchone()  # type: ignore[misc]
     assert version == len(MIGRATIONS) - 1  # not migrated by the reader
+
+
+class OverlapStore:
+    """A PostgreSQL store whose snapshot writes each wait for a second one to start.
+
+    A scheduler that stored snapshots on the event loop would never start the second write
+    while the first waits, and the barrier would break.
+    """
+
+    def __init__(self, inner: PostgresStore, writers: int) -> None:
+        self.inner = inner
+        self.barrier = threading.Barrier(writers, timeout=10)
+        self.threads: set[int] = set()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def insert_listings(
+        self, event_id: int, listings: list[Listing], *, captured_at: datetime, provider: str
+    ) -> int:
+        self.threads.add(threading.get_ident())
+        self.barrier.wait()  # BrokenBarrierError unless another write is in flight too
+        return self.inner.insert_listings(
+            event_id, listings, captured_at=captured_at, provider=provider
+        )
+
+
+def test_the_scheduler_stores_concurrent_snapshots_at_once_off_the_loop(
+    store: PostgresStore,
+) -> None:
+    store.upsert_events([ev("1"), ev("2")], now=T0)
+    overlap = OverlapStore(store, writers=2)
+    config = ScheduleConfig(interval_hours=12, concurrency=2, poll_seconds=600, retries=0)
+    sched = Scheduler(overlap, {"proxy": SlowSource()}, config, clock=SimulatedClock(T0))  # type: ignore[arg-type]
+    report = asyncio.run(sched.run(until=T0 + timedelta(minutes=1)))
+    assert [o.status for o in report.outcomes] == ["ok", "ok"]
+    assert [store.count_listings(store.find_event(v).event_id) for v in "12"] == [1, 1]
+    assert sorted(store.run_counts().values()) == [1, 1]
+    assert threading.get_ident() not in overlap.threads  # written by worker threads
+    assert len(overlap.threads) == 2
+
+
+def test_a_timed_out_statement_is_not_reported_as_the_database_going_away(
+    store: PostgresStore,
+) -> None:
+    def slow() -> None:
+        with store._cursor(transaction=True) as cur:
+            cur.execute("SET LOCAL statement_timeout = '10ms'")
+            cur.execute("SELECT pg_sleep(2)")
+
+    with pytest.raises(StorageError) as info:
+        slow()
+    assert "statement timeout" in info.value.one_line()
+    assert "went away" not in info.value.one_line()
+    assert store._connections.idle() == 1  # rolled back and kept: it was fine
+    assert store.schema_version() == len(MIGRATIONS)

@@ -37,7 +37,8 @@ def db_target(settings: Settings) -> str:
 def open_from_settings(
     settings: Settings, *, migrate: bool = True, read_only: bool = False
 ) -> Store:
-    """Open (and migrate) the configured store; ``read_only``: an existing SQLite file only."""
+    """Open (and migrate) the configured store; ``read_only``: an existing store, checked
+    and never created or migrated."""
     return open_store(
         db_target(settings),
         compress_after=settings.track.compress_after,

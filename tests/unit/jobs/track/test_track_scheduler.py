@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -218,43 +217,3 @@ async def test_database_down_is_one_line_and_retried(
     assert len(lines) == 3
     assert all("connection refused" in line for line in lines)
     assert "Traceback" not in err.out + err.err
-
-
-class OverlapStore:
-    """Wraps a store as one that takes concurrent writes; each write waits for a second one.
-
-    A scheduler that stored snapshots on the event loop would never start the second write
-    while the first waits, and the barrier would break.
-    """
-
-    concurrent_writes = True
-
-    def __init__(self, inner: SqliteStore, writers: int) -> None:
-        self.inner = inner
-        self.barrier = threading.Barrier(writers, timeout=10)
-        self.threads: set[int] = set()
-        self.stored: list[int] = []
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-    def insert_listings(
-        self, event_id: int, listings: list[Listing], *, captured_at: datetime, provider: str
-    ) -> int:
-        self.threads.add(threading.get_ident())
-        self.barrier.wait()  # BrokenBarrierError unless another write is in flight too
-        self.stored.append(event_id)
-        return len(listings)
-
-
-async def test_concurrent_snapshots_store_at_the_same_time_off_the_loop(tmp_path: Path) -> None:
-    store = OverlapStore(make_store(tmp_path, n=2), writers=2)
-    source = FakeSource()
-    config = ScheduleConfig(interval_hours=12, concurrency=2, poll_seconds=600, retries=0)
-    report = await Scheduler(store, {"proxy": source}, config, clock=SimulatedClock(T0)).run(  # type: ignore[arg-type]
-        until=T0 + timedelta(minutes=1)
-    )
-    assert [o.status for o in report.outcomes] == ["ok", "ok"]
-    assert sorted(store.stored) == [1, 2]
-    assert threading.get_ident() not in store.threads  # written by worker threads
-    assert len(store.threads) == 2

@@ -4,8 +4,10 @@ The scheduler stores several snapshots at once (one worker thread each), so the 
 cannot share one connection: a psycopg connection runs one command at a time. A caller
 checks a connection out for one store call; a healthy idle one is reused, else a new one
 is opened (connect errors become one clear line). A connection that broke, or that is
-left inside a transaction, is closed instead of reused. So there are as many connections
-as the most callers at once, which the callers bound (the scheduler's ``concurrency``).
+left inside a transaction, is closed instead of reused; one that broke also takes the idle
+ones with it (a server restart killed them too, and each would fail its next caller). So
+there are as many connections as the most callers at once, which the callers bound (the
+scheduler's ``concurrency``).
 
 psycopg_pool was not used: it connects in background threads and reports a failure as a
 ``PoolTimeout`` without the server's reason, where a user needs "connection refused" or
@@ -35,6 +37,7 @@ class Connections:
         self.label = label
         self._idle: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
+        self._generation = 0  # close() moves it on: connections out at that moment then close
 
     def connect(self) -> psycopg.Connection[Any]:
         """A new connection (:class:`ConfigurationError` / :class:`StorageError` on failure)."""
@@ -56,19 +59,21 @@ class Connections:
             conn.execute("SET TIME ZONE 'UTC'; SET jit = off")
         except psycopg.Error as exc:
             conn.close()
-            raise StorageError(f"{self.label}: {str(exc).strip() or 'connection lost'}") from None
+            reason = " ".join(str(exc).split()) or "connection lost"
+            raise StorageError(f"{self.label}: {reason}") from None
         return conn
 
     @contextmanager
     def checkout(self) -> Iterator[psycopg.Connection[Any]]:
         """A connection for this caller alone until the block ends."""
+        generation = self._generation
         conn = self._reuse()
         if conn is None:
             conn = self.connect()
         try:
             yield conn
         finally:
-            self._release(conn)
+            self._release(conn, generation)
 
     def _reuse(self) -> psycopg.Connection[Any] | None:
         while True:
@@ -80,12 +85,15 @@ class Connections:
                 return conn
             conn.close()
 
-    def _release(self, conn: psycopg.Connection[Any]) -> None:
+    def _release(self, conn: psycopg.Connection[Any], generation: int) -> None:
         if usable(conn):
             with self._lock:
-                self._idle.append(conn)
-        else:
-            conn.close()
+                if generation == self._generation:
+                    self._idle.append(conn)
+                    return
+        elif conn.broken:
+            self.close()
+        conn.close()
 
     def idle(self) -> int:
         """How many connections wait for reuse."""
@@ -93,9 +101,11 @@ class Connections:
             return len(self._idle)
 
     def close(self) -> None:
-        """Close the idle connections (a later checkout connects again)."""
+        """Close the idle connections, and those in use when they come back (a later
+        checkout connects again)."""
         with self._lock:
             idle, self._idle = self._idle, []
+            self._generation += 1
         for conn in idle:
             conn.close()
 

@@ -241,22 +241,27 @@ class PostgresStore:
     @contextmanager
     def _cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Any]]:
         """A cursor on a connection of this caller's own (thread-safe), errors mapped."""
-        try:
-            with self._connections.checkout() as conn:
+        with self._connections.checkout() as conn:
+            try:
                 if transaction:
                     with conn.transaction(), conn.cursor() as cur:
                         yield cur
                 else:
                     with conn.cursor() as cur:
                         yield cur
-        except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost"
-            raise StorageError(
-                f"{self.label}: {reason}", hint="the database went away; it is retried later"
-            ) from None
-        except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StorageError(f"{self.label}: {reason}") from None
+            except psycopg.Error as exc:
+                raise self._error(exc, lost=conn.broken or conn.closed) from None
+
+    def _error(self, exc: psycopg.Error, *, lost: bool) -> StorageError:
+        """One line for a failed statement; a lost connection says it is retried later."""
+        text = " ".join(str(exc).split())
+        if lost:
+            return StorageError(
+                f"{self.label}: {text or 'connection lost'}",
+                hint="the database went away; it is retried later",
+            )
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StorageError(f"{self.label}: {first}")
 
     def close(self) -> None:
         """Close the idle connections (the store connects again if used later)."""
