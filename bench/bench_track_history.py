@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._track_common import START, env_int, loadavg, spread, timed
 from boxoffice.jobs.track.store import Store, open_store
 from boxoffice.jobs.track.store.base import parse_bucket
-from boxoffice.jobs.track.store.sqlite import SqliteStore
+from boxoffice.jobs.track.store.sqlite import MIGRATIONS, SqliteStore
 from boxoffice.platforms.sheets.rows import EventRow
 
 DAYS = 30
@@ -110,7 +110,11 @@ def main() -> None:
         f"cores: {os.cpu_count()}  table: {total:,} rows, event: {per_event:,} rows, "
         f"{DAYS} days  {loadavg()}"
     )
-    path = Path(tempfile.gettempdir()) / f"boxoffice-bench-track-{n_events}x{per_event}.sqlite3"
+    schema = len(MIGRATIONS)  # a file kept from an older schema is made again, not migrated
+    path = (
+        Path(tempfile.gettempdir())
+        / f"boxoffice-bench-track-{n_events}x{per_event}-v{schema}.sqlite3"
+    )
     store = open_store(path)
     assert isinstance(store, SqliteStore)
     if store.count_listings() != total:

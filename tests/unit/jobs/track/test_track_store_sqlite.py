@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -41,7 +42,16 @@ def store(tmp_path: Path) -> SqliteStore:
 
 
 def test_schema_and_wal(store: SqliteStore) -> None:
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(sqlite_store.MIGRATIONS) == 2
+    # listings are clustered on their key (captured_at, listing_id): no rowid table
+    assert (
+        store.conn.execute(
+            "SELECT count(*) FROM pragma_index_list('listings') WHERE origin = 'pk'"
+        ).fetchone()[0]
+        == 1
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        store.conn.execute("SELECT rowid FROM listings")
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # timestamps are stored as ISO-8601 UTC text
     store.upsert_events([ev("1")], now=T0)
@@ -414,3 +424,29 @@ def test_read_only_store_reads_a_live_wal_store_and_cannot_write(tmp_path: Path)
     reader.close()
     writer.close()
     assert [e.viagogo_id for e in open_store(path).events()] == ["1"]
+
+
+def test_a_version_1_store_is_migrated_with_its_rows(tmp_path: Path) -> None:
+    from boxoffice.core.state import connect
+
+    path = tmp_path / "old.sqlite3"
+    old = connect(path, sqlite_store.MIGRATIONS[:1])  # a store as version 1 left it
+    old.execute(
+        "INSERT INTO events (viagogo_id, name, created_at, updated_at) VALUES ('9', 'Show', "
+        "'2026-03-01T00:00:00.000000Z', '2026-03-01T00:00:00.000000Z')"
+    )
+    old.executemany(
+        "INSERT INTO listings VALUES (?, 1, 'A', '3', 2, ?, ?, 'EUR', 'proxy', ?)",
+        [(f"L{i}", 10.0 + i, 20.0 + 2 * i, "2026-03-01T00:00:00.000000Z") for i in range(5)],
+    )
+    old.close()
+    store = open_store(path)
+    assert isinstance(store, SqliteStore)
+    assert store.schema_version() == 2
+    assert store.count_listings(1) == 5
+    [day] = store.price_history(1, since=T0 - timedelta(days=1), bucket=timedelta(days=1))
+    assert (day.min, day.median, day.max, day.count, day.quantity) == (10.0, 12.0, 14.0, 5, 10)
+    # the key still holds: the same listing at the same time is ignored
+    again = [Listing("L0", "A", "3", 2, 99.0, "EUR")]
+    assert store.insert_listings(1, again, captured_at=T0, provider="proxy") == 0
+    store.close()
