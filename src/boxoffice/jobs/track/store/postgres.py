@@ -264,7 +264,8 @@ class PostgresStore:
         return StorageError(f"{self.label}: {first}")
 
     def close(self) -> None:
-        """Close the idle connections (the store connects again if used later)."""
+        """Close the connections (one in use closes when its call ends); the store connects
+        again if used later."""
         self._connections.close()
 
     # schema -----------------------------------------------------------------------------
