@@ -15,11 +15,13 @@ import contextlib
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import platformdirs
 
+from boxoffice.core import pacing
 from boxoffice.errors import StorageError
 
 APP_NAME = "boxoffice"
@@ -127,7 +129,7 @@ def connect(path: Path, migrations: Sequence[str] = ()) -> sqlite3.Connection:
         raise StorageError(f"SQLite database {path}: {exc}") from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _set_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn, migrations)
@@ -140,6 +142,25 @@ def connect(path: Path, migrations: Sequence[str] = ()) -> sqlite3.Connection:
         conn.close()
         raise StorageError(f"SQLite database {path}: {exc}") from exc
     return conn
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode (a no-op once it is).
+
+    While another process opens or migrates the same new file, SQLite can answer this pragma
+    "database is locked" at once, without waiting for its busy timeout (it does so where
+    waiting could deadlock). So it is retried, with short growing pauses, up to that timeout.
+    """
+    pauses = pacing.Backoff(base=0.005, factor=2.0, cap=0.1)
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pauses.next())
 
 
 def _create_private(path: Path) -> bool:
