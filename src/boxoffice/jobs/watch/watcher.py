@@ -165,7 +165,10 @@ class Watcher:
         await pacing.sleep(seconds)
 
     async def _throttled(self, throttle: Throttle) -> None:
-        """Honour the server: 429 → 30, 60, 120 … 300 s; 409 → exactly Retry-After."""
+        """Honour the server: 429 → 30, 60, 120 … 300 s; 409 → exactly Retry-After (no wait
+        when ``--max-polls`` allows no further request)."""
+        if not self._budget_left():
+            return
         if throttle.reason == "locked" and throttle.retry_after is not None:
             delay = throttle.retry_after
             why = f"HTTP 409 (server busy): waiting exactly Retry-After {delay:g} s"
@@ -182,6 +185,8 @@ class Watcher:
         self.network_failures += 1
         if self.network_failures >= MAX_NETWORK_FAILURES:
             raise exc
+        if not self._budget_left():  # no retry may follow: nothing to wait for
+            return
         delay = self.error_backoff.next()
         self._say("warning", f"{exc.one_line()}; retrying in {delay:g} s")
         await self._wait(delay, f"network error, retry in {delay:g} s")
@@ -206,8 +211,6 @@ class Watcher:
             hop = disc.fetched.hop
             if disc.throttle is not None:
                 self._line("GET", disc.fetched, self.client.event_url, "throttled")
-                if not self._budget_left():
-                    return None
                 await self._throttled(disc.throttle)
                 continue
             if hop.status == 404:

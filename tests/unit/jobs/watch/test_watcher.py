@@ -7,6 +7,7 @@ import stat
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from watch_harness import EVENT, Sleeps, run_watch
 
@@ -306,3 +307,39 @@ async def test_a_throttled_first_visit_is_retried_as_a_poll(tmp_path: Path, slee
     assert app.state.market.event_polls == 2
     assert outcome.polls == 1
     assert len(sleeps.waits) == 1  # the 429 backoff, before the retry
+
+
+class MarketUnreachable(httpx.AsyncBaseTransport):
+    """The simulator, except that every marketplace poll fails to connect."""
+
+    def __init__(self, app: object) -> None:
+        self.inner = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/secondhand/"):
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_no_backoff_wait_after_the_last_allowed_poll_failed(
+    tmp_path: Path, sleeps: Sleeps
+) -> None:
+    app = create_app()
+    outcome, reporter, watcher = await run_watch(
+        app, tmp_path, transport=MarketUnreachable(app), max_polls=3
+    )
+    assert outcome.status == "stopped"
+    assert watcher.attempts == 3
+    assert len(sleeps.waits) == 2  # backoffs between the three attempts, none after the last
+    assert len([t for t in reporter.texts("warning") if "retrying" in t]) == 2
+
+
+async def test_no_backoff_wait_after_the_last_allowed_poll_was_throttled(
+    tmp_path: Path, sleeps: Sleeps
+) -> None:
+    app = create_app()
+    app.state.market.inject(429, count=5)
+    outcome, _, _ = await run_watch(app, tmp_path, max_polls=2)
+    assert outcome.status == "stopped"
+    assert app.state.market.polls == 2
+    assert sleeps.waits == [30.0]  # the 429 backoff before the second poll only

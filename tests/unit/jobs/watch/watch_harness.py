@@ -58,16 +58,19 @@ async def run_watch(
     base: str = BASE,
     configure: Callable[[Watcher], None] | None = None,
     options: HttpOptions | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     **overrides: Any,
 ) -> tuple[WatchOutcome, ListReporter, Watcher]:
-    """Run one watch; over an ASGI transport to ``app``, or over the network if app is None.
+    """Run one watch; over ``transport``, else an ASGI transport to ``app``, or over the
+    network if app is None.
 
     Returns outcome, reporter, watcher.
     """
     reporter = ListReporter()
     jar = CookieJar()
     archiver = PageArchiver(tmp_path / "live-responses", limit=10)
-    transport = httpx.ASGITransport(app=app) if app is not None else None
+    if transport is None and app is not None:
+        transport = httpx.ASGITransport(app=app)
     async with create_client(transport=transport, cookies=jar, options=options) as http:
         watcher = Watcher(
             spec(url=base, **overrides),
