@@ -379,18 +379,13 @@ def _remove_profile_when_gone(pid: int, profile: Path) -> None:
     """Delete ``profile`` once process ``pid`` has exited, even after boxoffice has exited."""
     if os.name != "posix":  # os.kill(pid, 0) is a liveness check only on POSIX
         return
-    try:
-        helper = subprocess.Popen(
-            [sys.executable, "-c", _REMOVE_PROFILE_WHEN_GONE, str(pid), str(profile)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+    python = Path(sys.executable)
+    try:  # detached and reaped like the browser itself
+        _popen([str(python), "-c", _REMOVE_PROFILE_WHEN_GONE, str(pid), str(profile)], python)
+    except BrowserError as exc:
+        log.warning(
+            "the browser profile will not be deleted", profile=str(profile), error=exc.message
         )
-    except OSError as exc:
-        log.warning("the browser profile will not be deleted", profile=str(profile), error=str(exc))
-        return
-    threading.Thread(target=helper.wait, name="boxoffice-profile-reaper", daemon=True).start()
 
 
 async def _spawn_detached(
