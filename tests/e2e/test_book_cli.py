@@ -8,9 +8,11 @@ import stat
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -21,8 +23,10 @@ from boxoffice.sandbox import booked3 as sim_booked3
 from boxoffice.sandbox import librebooking as sim_libre
 from boxoffice.sandbox.server import SandboxServer
 
-SLOT = ["--date", "2026-12-01", "--start", "09:00", "--end", "12:00"]
-SLOT_START = datetime(2026, 12, 1, 8, tzinfo=UTC).timestamp()  # 09:00 Europe/Zurich
+ZURICH = ZoneInfo("Europe/Zurich")
+SLOT_DAY = datetime.now(ZURICH).date() + timedelta(days=30)  # a slot a month ahead
+SLOT = ["--date", SLOT_DAY.isoformat(), "--start", "09:00", "--end", "12:00"]
+SLOT_START = datetime.combine(SLOT_DAY, dtime(9), tzinfo=ZURICH).timestamp()
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +85,7 @@ def test_run_wins_the_preferred_slot_and_prints_json(
 
 def test_nothing_won_exits_3(servers: dict[str, Any], env: dict[str, str]) -> None:
     app, url = book(servers, "booked3")
-    app.world.max_notice = 0.0  # a 2026 slot is far beyond "now": window not open
+    app.world.max_notice = 0.0  # a slot a month ahead is beyond "now": window not open
     result = invoke("book", "run", "--url", url, *SLOT, "--resources", "231-233", "--json")
     assert result.exit_code == 3, result.output
     doc = json.loads(result.stdout.strip().splitlines()[-1])
@@ -173,3 +177,80 @@ def test_at_fires_on_the_servers_clock(servers: dict[str, Any], env: dict[str, s
     assert min(e.t for e in creates) >= t0 - 0.05  # the offset estimate's bracket, generously
     assert not [e for e in app.world.log if e.t >= t0 and e.new_connection]
     assert time.time() + 2.5 >= t0
+
+
+def console(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run `boxoffice ARGS` through the real entry point; (exit code, stdout + stderr)."""
+    saved = sys.argv
+    sys.argv = ["boxoffice", *args]
+    code = 0
+    try:
+        run_console_script()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = saved
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+@pytest.mark.parametrize("dialect", ["booked3", "librebooking"])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_slot_that_already_started_is_refused_before_any_request(
+    servers: dict[str, Any],
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    dialect: str,
+    dry_run: bool,
+) -> None:
+    app, url = book(servers, dialect)
+    yesterday = (datetime.now(ZURICH).date() - timedelta(days=1)).isoformat()
+    args = ["book", "run", "--url", url, "--dialect", dialect, "--date", yesterday]
+    args += ["--start", "09:00", "--end", "12:00", "--resources", "231-233"]
+    code, output = console(capsys, *args, *(["--dry-run"] if dry_run else []))
+    assert code == 2, output
+    assert output.count("error:") == 1
+    assert f"the slot {yesterday} 09:00–12:00 (Europe/Zurich) has already started" in output
+    assert app.world.log == []  # not even a login
+    assert app.world.reservations == []
+
+
+def test_a_slot_starting_now_in_the_schedules_zone_is_refused(
+    servers: dict[str, Any], env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Today, at a start time already past in the schedule's zone (not the machine's)."""
+    app, url = book(servers, "booked3")
+    today_in_tokyo = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    args = ["book", "run", "--url", url, "--timezone", "Asia/Tokyo"]
+    args += ["--date", today_in_tokyo.isoformat(), "--start", "00:00"]
+    args += ["--end", "23:59", "--resources", "231"]
+    code, output = console(capsys, *args)
+    assert code == 2, output
+    assert "(Asia/Tokyo) has already started" in output
+    assert app.world.log == []
+
+
+def test_availability_range_that_ends_before_it_starts_is_refused(
+    servers: dict[str, Any], env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, url = book(servers, "librebooking")
+    args = ["book", "availability", "--url", url, "--dialect", "librebooking"]
+    code, output = console(
+        capsys, *args, "--date", SLOT_DAY.isoformat(), "--start", "12:00", "--end", "09:00"
+    )
+    assert code == 2, output
+    assert "ends (09:00) before it starts (12:00)" in output
+    assert app.world.log == []
+
+
+@pytest.mark.parametrize("days", ["0", "-3"])
+def test_list_with_an_empty_range_is_refused(
+    servers: dict[str, Any], env: dict[str, str], capsys: pytest.CaptureFixture[str], days: str
+) -> None:
+    app, url = book(servers, "librebooking")
+    code, output = console(
+        capsys, "book", "list", "--url", url, "--dialect", "librebooking", "--days", days
+    )
+    assert code == 2, output
+    assert f"--days {days}: the range ends before it starts" in output
+    assert app.world.log == []

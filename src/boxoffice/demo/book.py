@@ -9,7 +9,7 @@ T0 and keeps the most preferred win.
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,14 @@ from boxoffice.jobs.book.race import RacePlan, run_race
 from boxoffice.jobs.book.report import render
 from boxoffice.jobs.book.session import SessionCache
 from boxoffice.platforms.booked import Credentials, Slot, make_client
+from boxoffice.platforms.booked.models import zone
 from boxoffice.sandbox import booked3 as sim
 from boxoffice.sandbox.server import SandboxServer
 
 SKEW = 2.5
 OPENS_IN = 3.5
 TIMEZONE = "Europe/Zurich"
+SLOT_DAYS_AHEAD = 30  # the slot raced for: a morning a month from today
 
 
 async def run(console: Console, workdir: Path) -> dict[str, Any]:
@@ -33,7 +35,8 @@ async def run(console: Console, workdir: Path) -> dict[str, Any]:
     app = sim.create_app()
     world = app.world
     world.clock_offset, world.latency, world.no_lock = SKEW, 0.005, True
-    slot = Slot.local(date(2026, 12, 1), dtime(9, 0), dtime(12, 0), TIMEZONE)
+    day = datetime.now(zone(TIMEZONE)).date() + timedelta(days=SLOT_DAYS_AHEAD)
+    slot = Slot.local(day, dtime(9, 0), dtime(12, 0), TIMEZONE)
     with SandboxServer({"booked3": app}, include_date_header=False) as urls:
         t0 = world.now() + OPENS_IN
         world.max_notice = slot.start.timestamp() - t0  # the window opens at server time t0

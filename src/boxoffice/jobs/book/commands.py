@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from boxoffice.errors import ConfigurationError
 from boxoffice.jobs.book.plan import parse_ids
 from boxoffice.jobs.book.race import RacePlan, RaceReport, Say, run_race
 from boxoffice.jobs.book.runner import cache_for, credentials, open_client, slot_from
@@ -76,6 +77,10 @@ def availability(settings: Settings) -> Availability:
 def list_mine(settings: Settings, days: int, *, now: datetime | None = None) -> list[Reservation]:
     """Your reservations from ``now`` on, ``days`` days ahead."""
     b = settings.book
+    if days < 1:
+        raise ConfigurationError(
+            f"--days {days}: the range ends before it starts", hint="give --days 1 or more"
+        )
     lo = now or datetime.now(UTC)
     hi = lo + timedelta(days=days)
     creds, cache = credentials(b), cache_for(settings)

@@ -35,6 +35,16 @@ def slot_from(book: BookSettings, *, now: datetime | None = None) -> Slot:
     return make_slot(day, start, end, book.timezone, now=now or datetime.now(UTC))
 
 
+def refuse_started(slot: Slot, timezone: str, *, now: datetime) -> None:
+    """A slot that has already started (in the schedule's zone) cannot be booked: say so."""
+    if slot.start <= now:
+        raise ConfigurationError(
+            f"the slot {slot.start:%Y-%m-%d %H:%M}–{slot.end:%H:%M} ({timezone}) has already "
+            "started",
+            hint="pick a later --date or --start (+N for N days from today)",
+        )
+
+
 def plan_from(
     book: BookSettings,
     *,
@@ -48,7 +58,9 @@ def plan_from(
         raise ConfigurationError(
             "no resources to try", hint="pass --resources 231-262 or set book.resources"
         )
-    slot = slot_from(book, now=now)
+    moment = now or datetime.now(UTC)
+    slot = slot_from(book, now=moment)
+    refuse_started(slot, book.timezone, now=moment)
     resources = parse_ids(book.resources)
     prefer = parse_ids(book.prefer, what="--prefer") if book.prefer else []
     t0: datetime | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -95,13 +95,26 @@ def test_plan_from_settings_at_opens_and_now() -> None:
         opens="7 days before 00:00",
         attributes={"1": "Physics"},
     )
-    by_opens = plan_from(book)
+    now = datetime(2026, 11, 20, tzinfo=UTC)  # the clock is injected: any day before the slot
+    by_opens = plan_from(book, now=now)
     assert by_opens.at == datetime(2026, 11, 23, 23, tzinfo=UTC)
     assert by_opens.prefer == [233]
     assert by_opens.attributes == {1: "Physics"}
-    by_at = plan_from(book, at="2026-11-24T00:00:05+01:00")
+    by_at = plan_from(book, at="2026-11-24T00:00:05+01:00", now=now)
     assert by_at.at == datetime(2026, 11, 23, 23, 0, 5, tzinfo=UTC)
-    assert plan_from(book, at="2026-11-24T00:00:05", now_flag=True).at is None
+    assert plan_from(book, at="2026-11-24T00:00:05", now_flag=True, now=now).at is None
+
+
+def test_plan_from_refuses_a_slot_that_has_started_in_the_schedules_zone() -> None:
+    from boxoffice.jobs.book.runner import plan_from
+    from boxoffice.settings.book import BookSettings
+
+    book = BookSettings(resources="231", date="2026-12-01", start="09:00", end="12:00")
+    starts = datetime(2026, 12, 1, 8, tzinfo=UTC)  # 09:00 in Zurich
+    assert plan_from(book, now=starts - timedelta(seconds=1)).slot.start == starts
+    for now in (starts, starts + timedelta(hours=1), starts + timedelta(days=400)):
+        with pytest.raises(ConfigurationError, match=r"2026-12-01 09:00–12:00 \(Europe/Zurich\)"):
+            plan_from(book, now=now)
 
 
 def test_plan_from_settings_names_what_is_missing() -> None:
