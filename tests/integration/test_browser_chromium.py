@@ -8,18 +8,18 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from boxoffice.core.browser import handoff
+from boxoffice.core.browser import handoff, playwright_driver
 from boxoffice.core.http import CookieJar, CookieRecord, HttpOptions, create_client
 from boxoffice.sandbox.server import SandboxServer
 
@@ -75,6 +75,24 @@ def shop() -> Iterator[SandboxServer]:
 @pytest.fixture(autouse=True)
 def _clear_received() -> None:
     RECEIVED.clear()
+
+
+@pytest.fixture(autouse=True)
+def _leaves_nothing_in_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test runs with a temp dir of its own; nothing may be left in it afterwards (a killed
+    Chromium's singleton socket dir, Playwright's artifacts dirs, a browser profile). A short
+    path: Chromium's singleton socket must fit a Unix socket address."""
+    tmp = Path(tempfile.mkdtemp(prefix="bxt-", dir="/tmp"))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    yield
+    for _ in range(100):  # a kept-open browser's profile goes shortly after the browser
+        left = sorted(p.name for p in tmp.iterdir())
+        if not left:
+            break
+        time.sleep(0.05)
+    shutil.rmtree(tmp, ignore_errors=True)
+    assert left == [], f"left behind in TMPDIR: {left}"
 
 
 async def session_jar(shop: SandboxServer) -> CookieJar:
@@ -134,7 +152,7 @@ async def test_kept_open_browser_outlives_the_handoff(
         assert RECEIVED == [EXPECTED]
         assert result.cdp_url is not None
         # the handoff is over; the browser still shows the checkout page with the session
-        async with async_playwright() as pw:
+        async with playwright_driver() as pw:
             browser = await pw.chromium.connect_over_cdp(result.cdp_url)
             pages = [p for c in browser.contexts for p in c.pages]
             assert url in [p.url for p in pages]
@@ -169,6 +187,8 @@ def free_port() -> int:
 def running_chromium(chromium_path: Path, tmp_path: Path) -> Iterator[str]:
     """A Chromium the user started themselves with a DevTools port (here: headless)."""
     port = free_port()
+    # the user's browser: its temp files are its own (removed below, once it is gone)
+    own_tmp = tempfile.mkdtemp(prefix="bxu-", dir="/tmp")
     proc = subprocess.Popen(
         [
             str(chromium_path),
@@ -182,6 +202,7 @@ def running_chromium(chromium_path: Path, tmp_path: Path) -> Iterator[str]:
             f"--remote-debugging-port={port}",
             "about:blank",
         ],
+        env={**os.environ, "TMPDIR": own_tmp},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -201,6 +222,7 @@ def running_chromium(chromium_path: Path, tmp_path: Path) -> Iterator[str]:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
+        shutil.rmtree(own_tmp, ignore_errors=True)
 
 
 async def test_attach_over_cdp_to_a_running_browser(
@@ -213,7 +235,7 @@ async def test_attach_over_cdp_to_a_running_browser(
     assert result.title == "Step 1 of 4 - checkout"
     assert RECEIVED == [EXPECTED]
     # the user's browser is still there after we detached
-    async with async_playwright() as pw:
+    async with playwright_driver() as pw:
         browser = await pw.chromium.connect_over_cdp(running_chromium)
         assert browser.is_connected()
         cookies = await browser.contexts[0].cookies(checkout_url(shop))

@@ -12,6 +12,7 @@ Public API:
 ``chromium_args(headless: bool) -> list[str]``: the flags that avoid hangs on a closed network.
 ``manual_instructions(records, url) -> str``: the printed fallback (JS snippet for
     non-``__Host-`` cookies, values to paste for ``__Host-`` ones).
+``async with playwright_driver() as pw``: Playwright with a private temp dir, removed after.
 
 How ``handoff`` opens the page:
 
@@ -42,13 +43,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from playwright._impl._api_structures import SetCookieParam
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from boxoffice.core import pacing
@@ -63,6 +65,7 @@ __all__ = [
     "find_browser",
     "handoff",
     "manual_instructions",
+    "playwright_driver",
     "to_playwright_cookies",
 ]
 
@@ -306,6 +309,38 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+@asynccontextmanager
+async def playwright_driver() -> AsyncIterator[Playwright]:
+    """``async_playwright()`` whose driver keeps its temp files in a private dir, removed after.
+
+    The driver makes a ``playwright-artifacts-*`` dir for every browser it attaches to over CDP
+    and removes it only when it closes that browser — which a handoff never does (closing a
+    CDP-attached browser would end the user's window). The driver reads TMPDIR when it starts,
+    so it is set for that moment only.
+    """
+    private = tempfile.mkdtemp(prefix="boxoffice-playwright-")
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = private
+    manager = async_playwright()
+    try:
+        pw = await manager.__aenter__()
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+    finally:
+        if saved is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved
+    try:
+        yield pw
+    finally:
+        try:
+            await manager.__aexit__(None, None, None)
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+
+
 async def _via_cdp(
     endpoint: str,
     params: list[SetCookieParam],
@@ -316,7 +351,7 @@ async def _via_cdp(
     method: HandoffMethod,
     pid: int | None = None,
 ) -> HandoffResult:
-    async with async_playwright() as pw:
+    async with playwright_driver() as pw:
         try:
             browser: Browser = await pw.chromium.connect_over_cdp(endpoint, timeout=timeout_ms)
         except PlaywrightError as exc:
@@ -342,10 +377,13 @@ async def _via_cdp(
     )
 
 
-def _popen(args: list[str], executable: Path) -> subprocess.Popen[bytes]:
+def _popen(
+    args: list[str], executable: Path, *, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     try:
         proc = subprocess.Popen(
             args,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -406,7 +444,11 @@ async def _spawn_detached(
     if ignore_https_errors:
         args.append("--ignore-certificate-errors")
     args.append("about:blank")
-    proc = _popen(args, executable)
+    # Chromium puts its singleton socket dir (org.chromium.Chromium.*) in TMPDIR and leaves it
+    # when it is killed: inside the profile, it goes when the profile is deleted.
+    private_tmp = profile / "tmp"
+    private_tmp.mkdir()
+    proc = _popen(args, executable, env={**os.environ, "TMPDIR": str(private_tmp)})
     port_file = profile / "DevToolsActivePort"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -436,7 +478,7 @@ async def _launch_and_close(
     ignore_https_errors: bool,
     timeout_ms: float,
 ) -> HandoffResult:
-    async with async_playwright() as pw:
+    async with playwright_driver() as pw:
         try:
             browser = await pw.chromium.launch(
                 executable_path=str(executable),
