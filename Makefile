@@ -5,13 +5,20 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv-venv/bin/uv)
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help setup test lint typecheck pytest bench fmt demo sandbox clean
+.PHONY: help setup test lint typecheck pytest date-sweep bench fmt demo sandbox clean
 
 help:
-	@echo "make demo   - run every job against the local sandbox"
-	@echo "make test   - lint + types + the whole test suite"
-	@echo "make bench  - performance figures (bench/)"
-	@echo "make fmt    - format and autofix"
+	@echo "make demo        - run every job against the local sandbox"
+	@echo "make test        - lint + types + the whole test suite"
+	@echo "make pytest      - the test suite only (PYTEST_ARGS='tests/unit -k name' for a part)"
+	@echo "make lint        - ruff check + ruff format --check"
+	@echo "make typecheck   - mypy --strict"
+	@echo "make date-sweep  - unit + e2e suites under faketime on other days (DST changes, ...)"
+	@echo "make bench       - performance figures (bench/)"
+	@echo "make fmt         - format and autofix"
+	@echo "make sandbox     - serve the local simulators"
+	@echo "make setup       - install uv (into .tools/ if missing) and the locked dependencies"
+	@echo "make clean       - remove the venv, tools and caches"
 
 .tools/uv-venv/bin/uv:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "python3 >= 3.11 is required"; exit 1; }
@@ -32,6 +39,9 @@ pytest: setup
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+date-sweep: setup
+	bash scripts/date_sweep.sh
 
 bench: setup
 	$(RUN) python -m bench
