@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 
 class BoxofficeError(Exception):
@@ -144,6 +147,35 @@ def map_exception(exc: BaseException, *, context: str = "") -> BoxofficeError:
     if isinstance(exc, BoxofficeError):
         return exc
     prefix = f"{context}: " if context else ""
+    mapped = _map_httpx(exc, prefix)
+    if mapped is not None:
+        return mapped
+    if isinstance(exc, sqlite3.Error):
+        return StorageError(f"{prefix}SQLite: {exc}")
+    module = type(exc).__module__
+    if module.startswith("psycopg"):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StorageError(
+            f"{prefix}PostgreSQL: {first}",
+            hint="check the database URL, that the server runs and accepts connections",
+        )
+    if module.startswith("playwright"):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return BrowserError(f"{prefix}browser: {first}")
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return NetworkError(f"{prefix}{_os_text(exc)}", hint="check the address and your network")
+    if isinstance(exc, FileNotFoundError):
+        return NotFoundError(f"{prefix}{_os_text(exc)}")
+    if isinstance(exc, OSError):
+        return StorageError(f"{prefix}{_os_text(exc)}")
+    return BoxofficeError(f"{prefix}{type(exc).__name__}: {exc}")
+
+
+def _map_httpx(exc: BaseException, prefix: str) -> BoxofficeError | None:
+    """httpx's errors; only looked for when httpx is loaded (else ``exc`` cannot be one)."""
+    httpx = sys.modules.get("httpx")
+    if httpx is None:
+        return None
     if isinstance(exc, httpx.TimeoutException):
         return NetworkError(
             f"{prefix}timed out ({type(exc).__name__})",
@@ -168,25 +200,7 @@ def map_exception(exc: BaseException, *, context: str = "") -> BoxofficeError:
         return ConfigurationError(f"{prefix}invalid URL: {exc}")
     if isinstance(exc, httpx.TransportError):
         return NetworkError(f"{prefix}{type(exc).__name__}: {exc}")
-    if isinstance(exc, sqlite3.Error):
-        return StorageError(f"{prefix}SQLite: {exc}")
-    module = type(exc).__module__
-    if module.startswith("psycopg"):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return StorageError(
-            f"{prefix}PostgreSQL: {first}",
-            hint="check the database URL, that the server runs and accepts connections",
-        )
-    if module.startswith("playwright"):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return BrowserError(f"{prefix}browser: {first}")
-    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
-        return NetworkError(f"{prefix}{_os_text(exc)}", hint="check the address and your network")
-    if isinstance(exc, FileNotFoundError):
-        return NotFoundError(f"{prefix}{_os_text(exc)}")
-    if isinstance(exc, OSError):
-        return StorageError(f"{prefix}{_os_text(exc)}")
-    return BoxofficeError(f"{prefix}{type(exc).__name__}: {exc}")
+    return None
 
 
 def _os_text(exc: OSError) -> str:

@@ -14,10 +14,10 @@ from boxoffice.cli.main import app
 
 def _leaf_commands() -> Iterator[list[str]]:
     def walk(cmd: Any, path: list[str]) -> Iterator[list[str]]:
-        subs = getattr(cmd, "commands", None)
-        if subs:
-            for name, sub in subs.items():
-                yield from walk(sub, [*path, name])
+        if hasattr(cmd, "list_commands"):  # a group (the root one loads its groups lazily)
+            ctx = cmd.make_context(cmd.name or "boxoffice", [], resilient_parsing=True)
+            for name in cmd.list_commands(ctx):
+                yield from walk(cmd.get_command(ctx, name), [*path, name])
         else:
             yield path
 

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -75,12 +76,12 @@ def _command_paths() -> list[list[str]]:
     root = typer.main.get_command(app)
     paths: list[list[str]] = [[]]
 
-    def walk(cmd: object, prefix: list[str]) -> None:
-        commands = getattr(cmd, "commands", None)  # a group (typer vendors its own click)
-        if isinstance(commands, dict):
-            for name, sub in commands.items():
+    def walk(cmd: Any, prefix: list[str]) -> None:
+        if hasattr(cmd, "list_commands"):  # a group (the root one loads its groups lazily)
+            ctx = cmd.make_context(cmd.name or "boxoffice", [], resilient_parsing=True)
+            for name in cmd.list_commands(ctx):
                 paths.append([*prefix, name])
-                walk(sub, [*prefix, name])
+                walk(cmd.get_command(ctx, name), [*prefix, name])
 
     walk(root, [])
     return paths

@@ -1,24 +1,63 @@
-"""The `boxoffice` command: global options, command groups, errors → one line + exit code."""
+"""The `boxoffice` command: global options, command groups, errors → one line + exit code.
+
+Command groups load when they are used: ``boxoffice --version`` imports none of them, and
+``boxoffice watch …`` imports only the watch group (:class:`LazyGroup`).
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
-from boxoffice import __version__
-from boxoffice.cli import book, demo, doctor, sandbox, sync, track, watch
-from boxoffice.cli.context import AppContext
-from boxoffice.core.logging import configure, json_mode, redact_text
 from boxoffice.errors import EXIT_INTERRUPTED as errors_exit_interrupted
 from boxoffice.errors import BoxofficeError
 
 EXIT_INTERRUPTED = errors_exit_interrupted
 
+#: name → (module under boxoffice.cli, attribute): a Typer group, or a command function.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "watch": ("watch", "app"),
+    "book": ("book", "app"),
+    "sync": ("sync", "app"),
+    "track": ("track", "app"),
+    "sandbox": ("sandbox", "serve"),
+    "doctor": ("doctor", "doctor"),
+    "demo": ("demo", "demo"),
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: a command's module is imported the first time the command is needed."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *LAZY_COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attr = LAZY_COMMANDS[cmd_name]
+        target = getattr(importlib.import_module(f"boxoffice.cli.{module}"), attr)
+        command: Any
+        if isinstance(target, typer.Typer):
+            command = typer.main.get_group(target)
+        else:  # a function: the one command of a Typer of its own
+            single = typer.Typer(rich_markup_mode="rich")
+            single.command(cmd_name)(target)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        self.commands[cmd_name] = command
+        return command
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="boxoffice",
     help=(
         "Event tickets and bookable slots: watch a pretix resale marketplace, book a "
@@ -33,6 +72,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from boxoffice import __version__
+
         typer.echo(f"boxoffice {__version__}")
         raise typer.Exit()
 
@@ -57,18 +98,12 @@ def root(
     ] = False,
 ) -> None:
     """Global options apply to every command."""
+    from boxoffice.cli.context import AppContext
+    from boxoffice.core.logging import configure
+
     verbosity = -1 if quiet else verbose
     configure(json=log_json, verbosity=verbosity)
     ctx.obj = AppContext(config_file=config, log_json=log_json, verbosity=verbosity)
-
-
-app.add_typer(watch.app, name="watch")
-app.add_typer(book.app, name="book")
-app.add_typer(sync.app, name="sync")
-app.add_typer(track.app, name="track")
-app.add_typer(sandbox.app, name="sandbox")
-app.command("doctor")(doctor.doctor)
-app.command("demo")(demo.demo)
 
 
 def run() -> None:
@@ -76,6 +111,8 @@ def run() -> None:
     try:
         code = app(standalone_mode=False)
     except BoxofficeError as exc:
+        from boxoffice.core.logging import json_mode, redact_text
+
         line = redact_text(exc.one_line())
         if json_mode():  # machines asked for JSON lines: the error is one too
             record = {"level": "error", "event": line, "error": type(exc).__name__}

@@ -19,13 +19,6 @@ from boxoffice.sandbox import registry
 
 log = get_logger(__name__)
 
-app = typer.Typer(
-    help="Serve the local simulators (pretix marketplace, booked3, librebooking, vivenu, "
-    "webhook receiver, listings) on 127.0.0.1 until Ctrl-C or SIGTERM.\n\n"
-    "Example: boxoffice sandbox --only webhook,vivenu --ports-file /tmp/sandbox.json",
-    invoke_without_command=True,
-)
-
 
 def _parse_ports(items: list[str]) -> dict[str, int]:
     pinned: dict[str, int] = {}
@@ -56,7 +49,6 @@ def _create_apps(names: list[str], *, explicit: bool, seed: int) -> dict[str, An
     return apps
 
 
-@app.callback(invoke_without_command=True)
 def serve(
     ctx: typer.Context,
     only: Annotated[
@@ -76,12 +68,12 @@ def serve(
         bool, typer.Option("--tls", help="Serve HTTPS with a throw-away CA (path printed).")
     ] = False,
 ) -> None:
-    """Serve simulators on 127.0.0.1 until Ctrl-C or SIGTERM (exit 0).
+    """Serve the local simulators (pretix marketplace, booked3, librebooking, vivenu, webhook
+    receiver, listings) on 127.0.0.1 until Ctrl-C or SIGTERM (exit 0). A command of its own:
+    `boxoffice sandbox [OPTIONS]`, no subcommands.
 
     Example: boxoffice sandbox --only webhook,vivenu --ports-file /tmp/sandbox.json
     """
-    if ctx.invoked_subcommand:
-        return
     explicit = only is not None
     names = [n.strip() for n in only.split(",") if n.strip()] if only else list(registry.SIMULATORS)
     unknown = [n for n in names if n not in registry.SIMULATORS]

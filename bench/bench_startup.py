@@ -1,0 +1,48 @@
+"""CLI start-up: `boxoffice --version` and `boxoffice watch --help` against `python -c pass`.
+
+Each figure is the median of N whole-process runs, interleaved with the baseline in the same
+run; printed as seconds and as the ratio to the baseline. Goals: --version <= 0.25 s,
+watch --help <= 0.5 s on the build machine.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+RUNS = 15
+GOALS = {"--version": 0.25, "watch --help": 0.5}
+
+
+def timed(argv: list[str]) -> float:
+    began = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    py = sys.executable
+    commands = {
+        "python -c pass": [py, "-c", "pass"],
+        "--version": [py, "-m", "boxoffice", "--version"],
+        "watch --help": [py, "-m", "boxoffice", "watch", "--help"],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for argv in commands.values():  # warm the page cache once
+        timed(argv)
+    for _ in range(RUNS):
+        for name, argv in commands.items():
+            samples[name].append(timed(argv))
+    base = statistics.median(samples["python -c pass"])
+    print(f"{'command':<16} {'median s':>9} {'ratio':>7} {'goal s':>7}")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        goal = GOALS.get(name)
+        shown = f"{goal:.2f}" if goal else "-"
+        print(f"{name:<16} {median:9.3f} {median / base:7.1f} {shown:>7}")
+
+
+if __name__ == "__main__":
+    main()
