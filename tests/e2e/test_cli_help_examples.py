@@ -37,3 +37,18 @@ def test_help_has_an_example(path: list[str]) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Example" in result.output, f"`boxoffice {' '.join(path)} --help` shows no example"
+
+
+@pytest.mark.parametrize("path", [[], *COMMANDS], ids=["root", *(" ".join(p) for p in COMMANDS)])
+def test_flags_show_no_type_placeholder(path: list[str]) -> None:
+    """A flag takes no value: its help line shows none (no `--json <bool>`, no `-v <int>`)."""
+    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    assert "list[" not in result.output
+
+
+def test_verbose_counts() -> None:
+    result = CliRunner().invoke(app, ["-vv", "--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("boxoffice ")

@@ -34,7 +34,7 @@ def _by_name(stdout: str) -> dict[str, dict[str, Any]]:
     rows = json.loads(stdout)
     assert isinstance(rows, list)
     for row in rows:
-        assert set(row) == {"name", "ok", "detail", "required"}
+        assert set(row) == {"name", "ok", "detail", "required", "configured", "status"}
         assert isinstance(row["name"], str)
         assert isinstance(row["ok"], bool)
         assert isinstance(row["detail"], str)
@@ -65,6 +65,8 @@ def test_doctor_json_on_a_healthy_machine(tmp_path: Path, chromium_path: Path) -
     assert checks["database"]["ok"]
     assert not checks["database"]["required"]  # nothing configured: nothing to require
     assert "no PostgreSQL URL" in checks["database"]["detail"]
+    assert checks["notify"]["status"] == "not configured"  # not a tick, not a failure
+    assert {c["status"] for n, c in checks.items() if n != "notify"} == {"ok"}
 
 
 def test_a_broken_config_is_a_failed_required_check_not_a_crash(tmp_path: Path) -> None:

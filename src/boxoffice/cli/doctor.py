@@ -46,6 +46,14 @@ class Check:
     ok: bool
     detail: str
     required: bool = False
+    configured: bool = True  # False: nothing to check (e.g. no channel set) — neither ✓ nor ✗
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``failed`` or ``not configured`` (what the table's mark and the JSON say)."""
+        if not self.configured:
+            return "not configured"
+        return "ok" if self.ok else "failed"
 
 
 def _one_line(text: str) -> str:
@@ -162,7 +170,9 @@ def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:
     for url in settings.notify.webhook:
         channels.append(("webhook", redact_url(url, host_only=True), url))
     if not channels:
-        return [Check("notify", True, "no channel configured (settings [notify])")]
+        return [
+            Check("notify", True, "no channel configured (settings [notify])", configured=False)
+        ]
     checks: list[Check] = []
     for kind, shown, target in channels:
         name = f"notify {kind} {shown}"
@@ -288,7 +298,7 @@ def doctor(
         failed_required=failed_required,
     )
     if as_json:
-        typer.echo(json.dumps([asdict(c) for c in checks], indent=2))
+        typer.echo(json.dumps([{**asdict(c), "status": c.status} for c in checks], indent=2))
     else:
         _print_table(app_ctx.console, checks)
     if failed_required:
@@ -302,6 +312,11 @@ def _print_table(console: Any, checks: list[Check]) -> None:
     table.add_column("required")
     table.add_column("detail", overflow="fold")
     for c in checks:
-        mark = "[green]✓[/green]" if c.ok else ("[red]✗[/red]" if c.required else "[yellow]✗[/]")
+        if not c.configured:
+            mark = "[dim]–[/dim]"
+        elif c.ok:
+            mark = "[green]✓[/green]"
+        else:
+            mark = "[red]✗[/red]" if c.required else "[yellow]✗[/]"
         table.add_row(escape(c.name), mark, "yes" if c.required else "no", escape(c.detail))
     console.print(table)

@@ -16,10 +16,12 @@ import typer
 import typer.main
 from typer.core import TyperGroup
 
+from boxoffice.cli import _help
 from boxoffice.errors import EXIT_INTERRUPTED as errors_exit_interrupted
 from boxoffice.errors import BoxofficeError
 
 EXIT_INTERRUPTED = errors_exit_interrupted
+_help.install()
 
 #: name → (module under boxoffice.cli, attribute): a Typer group, or a command function.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
@@ -90,7 +92,16 @@ def root(
         ),
     ] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines to stderr.")] = False,
-    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More output.")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v",
+            "--verbose",
+            count=True,
+            show_default=False,
+            help="More output; repeat for more (-vv: debug).",
+        ),
+    ] = 0,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only warnings and errors.")] = False,
     version: Annotated[
         bool,

@@ -53,11 +53,14 @@ def serve(
     ctx: typer.Context,
     only: Annotated[
         str | None,
-        typer.Option(help="Comma-separated simulators to serve (default: all)."),
+        typer.Option(metavar="NAMES", help="Comma-separated simulators to serve (default: all)."),
     ] = None,
     port: Annotated[
         list[str] | None,
-        typer.Option(help="NAME=PORT to pin a simulator's port (repeatable); default: free port."),
+        typer.Option(
+            metavar="NAME=PORT",
+            help="Pin a simulator's port (repeatable); default: a free port.",
+        ),
     ] = None,
     ports_file: Annotated[
         Path | None,

@@ -70,9 +70,10 @@ def test_dir_check_failure_names_the_path(tmp_path: Path) -> None:
     assert str(blocker / "st") in check.detail
 
 
-def test_no_channels_is_fine() -> None:
+def test_no_channels_is_neither_a_tick_nor_a_failure() -> None:
     (check,) = check_notify(_settings(notify=NotifySettings()), send_test=False)
-    assert check.ok
+    assert check.ok  # nothing fails the run
+    assert check.status == "not configured"
 
 
 def test_channels_are_validated_without_sending(monkeypatch: pytest.MonkeyPatch) -> None:
