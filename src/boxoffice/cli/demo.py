@@ -49,29 +49,39 @@ def demo(
             payload["workdir"] = str(workdir)
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
     else:
-        _summary(console, results)
+        _summary(console, results, keep=keep)
         if keep:
             console.print(f"work dir kept: {workdir}")
+        else:
+            console.print("the work dir was removed; --keep keeps the chart, tickets and cookies")
     if not all(r["ok"] for r in results.values()):
         raise typer.Exit(1)
 
 
-def _summary(console: Console, results: dict[str, dict[str, Any]]) -> None:
+#: Facts that are paths into the demo's work dir: shown only when ``--keep`` keeps them.
+PATH_FACTS = ("cookie_file", "chart")
+
+
+def _summary(console: Console, results: dict[str, dict[str, Any]], *, keep: bool) -> None:
+    """One row per job: its facts one per line, in full (nothing cut), no empty values."""
     table = Table(title="boxoffice demo — summary")
     table.add_column("job")
     table.add_column("result")
-    table.add_column("key facts")
+    table.add_column("key facts", overflow="fold")
     table.add_column("s", justify="right")
     for job, facts in results.items():
         shown = {
             k: v
             for k, v in facts.items()
-            if k not in ("ok", "duration_s") and not isinstance(v, list | dict)
+            if k not in ("ok", "duration_s")
+            and v is not None
+            and not isinstance(v, list | dict)
+            and (keep or k not in PATH_FACTS)
         }
         table.add_row(
             job,
             "[green]ok[/green]" if facts["ok"] else "[red]FAILED[/red]",
-            ", ".join(f"{k}={v}" for k, v in shown.items()),
+            "\n".join(f"{k} = {v}" for k, v in shown.items()),
             f"{facts['duration_s']:.1f}",
         )
     console.print(table)

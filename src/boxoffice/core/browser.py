@@ -62,8 +62,10 @@ __all__ = [
     "DEFAULT_SEARCH",
     "HandoffResult",
     "chromium_args",
+    "default_search",
     "find_browser",
     "handoff",
+    "install_hint",
     "manual_instructions",
     "playwright_driver",
     "to_playwright_cookies",
@@ -73,9 +75,9 @@ log = get_logger(__name__)
 
 HandoffMethod = Literal["launch", "cdp", "manual"]
 
-#: Where :func:`find_browser` looks, in order: bare names go through ``PATH``, paths are tried
-#: as they are (``~`` expanded).
-DEFAULT_SEARCH: tuple[str, ...] = (
+#: Where :func:`find_browser` looks, in order, on Linux and other Unixes: bare names go through
+#: ``PATH``, paths are tried as they are (``~`` expanded).
+UNIX_SEARCH: tuple[str, ...] = (
     "/usr/bin/chromium",
     "chromium",
     "chromium-browser",
@@ -86,13 +88,55 @@ DEFAULT_SEARCH: tuple[str, ...] = (
     "/usr/bin/google-chrome",
     "/usr/bin/google-chrome-stable",
     "/opt/google/chrome/chrome",
+)
+#: The same on macOS: the app bundles first, then the command-line names.
+MACOS_SEARCH: tuple[str, ...] = (
     "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
     "/Applications/Chromium.app/Contents/MacOS/Chromium",
     "~/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
     "~/Applications/Chromium.app/Contents/MacOS/Chromium",
     "/Applications/Google Chrome Canary.app/Contents/MacOS/Google Chrome Canary",
     "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+    "chromium",
+    "google-chrome",
 )
+
+
+def default_search(platform: str = sys.platform) -> tuple[str, ...]:
+    """Where to look on ``platform`` (``sys.platform``): no macOS paths on Linux, nor back."""
+    return MACOS_SEARCH if platform == "darwin" else UNIX_SEARCH
+
+
+#: This machine's search list.
+DEFAULT_SEARCH: tuple[str, ...] = default_search()
+
+
+def install_hint(platform: str = sys.platform, os_release: str | None = None) -> str:
+    """How to install Chromium here, in one phrase (``os_release``: /etc/os-release's text)."""
+    if platform == "darwin":
+        return "install Google Chrome, or Chromium with `brew install --cask chromium`"
+    if os_release is None:
+        try:
+            os_release = Path("/etc/os-release").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            os_release = ""
+    ids: set[str] = set()
+    for line in os_release.splitlines():
+        key, _, value = line.partition("=")
+        if key in ("ID", "ID_LIKE"):
+            ids.update(value.strip().strip('"').lower().split())
+    if "ubuntu" in ids:
+        return "install it with `sudo snap install chromium`"
+    if "debian" in ids:
+        return "install it with `sudo apt-get install chromium`"
+    if ids & {"fedora", "rhel", "centos"}:
+        return "install it with `sudo dnf install chromium`"
+    if "arch" in ids:
+        return "install it with `sudo pacman -S chromium`"
+    if ids & {"suse", "opensuse"}:
+        return "install it with `sudo zypper install chromium`"
+    return "install Chromium or Google Chrome from your system's packages"
+
 
 _SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 
@@ -249,21 +293,26 @@ def find_browser(configured: Path | None = None, *, search: Sequence[str] | None
             hint="fix browser.executable (BOXOFFICE_BROWSER_EXECUTABLE) or leave it empty "
             "to search for Chromium/Chrome",
         )
-    looked: list[str] = []
+    names: list[str] = []
+    paths: list[str] = []
     for entry in DEFAULT_SEARCH if search is None else search:
         if "/" in entry:
             path = Path(entry).expanduser()
-            looked.append(str(path))
+            paths.append(str(path))
             if _is_executable(path):
                 return path
         else:
-            looked.append(f"{entry} on PATH")
+            names.append(entry)
             found = shutil.which(entry)
             if found:
                 return Path(found)
+    log.info("no browser found", on_path=names, paths=paths)  # every place, with -v
+    where = [f"PATH for {', '.join(names)}"] if names else []
+    if paths:
+        where.append(f"{len(paths)} usual install path{'s' if len(paths) != 1 else ''}")
     raise BrowserError(
-        "no Chromium or Chrome found; looked at: " + ", ".join(looked),
-        hint="install one (Debian: apt-get install chromium) or set browser.executable",
+        f"no Chromium or Chrome found (searched {' and '.join(where) or 'nowhere'})",
+        hint=f"{install_hint()}, or set browser.executable (BOXOFFICE_BROWSER_EXECUTABLE)",
     )
 
 

@@ -222,19 +222,32 @@ class _CurrentStderr:
         return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
-def _level(verbosity: int) -> int:
-    return logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
+def _steps(verbosity: int, *, json: bool) -> int:
+    """Log detail: <0 warnings and errors, 0 info, 1 debug, 2+ third-party debug too.
+
+    On the console the jobs print their own human lines, so log records join them only from
+    ``-v`` on; JSON lines are for machines and carry info records by default."""
+    if verbosity < 0:
+        return -1
+    return verbosity if json else verbosity - 1
+
+
+def _level(steps: int) -> int:
+    return logging.DEBUG if steps > 0 else logging.WARNING if steps < 0 else logging.INFO
 
 
 def configure(*, json: bool = False, verbosity: int = 0, stream: Any = None) -> None:
     """Set up structlog (and route the standard ``logging`` module through it).
 
-    ``verbosity``: -1 quiet (warnings and errors), 0 info, 1 debug for boxoffice, 2+ debug for
-    third-party libraries too. ``json`` renders one JSON object per line.
+    ``verbosity`` (``-q`` is -1, each ``-v`` adds one): on the console 0 shows warnings and
+    errors only (the jobs print their own lines), 1 info, 2 debug for boxoffice, 3+ debug for
+    third-party libraries too. ``json`` renders one JSON object per line, with info records
+    already at 0 (1 debug, 2+ third-party debug); -1 is warnings and errors in both.
     """
     global _json_mode
     _json_mode = json
-    level = _level(verbosity)
+    steps = _steps(verbosity, json=json)
+    level = _level(steps)
     out: Any = stream if stream is not None else _CurrentStderr()
     inner: Any
     if json:
@@ -275,7 +288,7 @@ def configure(*, json: bool = False, verbosity: int = 0, stream: Any = None) -> 
     handler.addFilter(_HeaderValueFilter())
     handler.setFormatter(formatter)
     root.addHandler(handler)
-    root_level = level if verbosity > 1 else max(level, logging.WARNING)
+    root_level = level if steps > 1 else max(level, logging.WARNING)
     root.setLevel(root_level)
     for name in _QUIET_LIBRARIES:  # never their debug lines, even with -vv
         logging.getLogger(name).setLevel(max(root_level, logging.INFO))

@@ -8,7 +8,6 @@ T0 and keeps the most preferred win.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -58,7 +57,6 @@ async def run(console: Console, workdir: Path) -> dict[str, Any]:
         )
         creds = Credentials(sim.DEFAULT_USERNAME, sim.DEFAULT_PASSWORD, sim.DEFAULT_TOTP_SECRET)
         cache = SessionCache(workdir / "state", "booked3", base, creds.username)
-        began = time.perf_counter()
         try:
             report = await run_race(
                 client, plan, creds, cache, say=lambda s: console.print(f"[dim]· {s}[/]")
@@ -70,7 +68,14 @@ async def run(console: Console, workdir: Path) -> dict[str, Any]:
     fire_error_ms = (creates[0].t - t0) * 1000 if creates else None
     offset_ms = report.estimate.offset * 1000 if report.estimate else None
     if fire_error_ms is not None:
-        console.print(f"first attempt reached the server {fire_error_ms:+.1f} ms from its T0")
+        handled_ms = fire_error_ms + world.latency * 1000
+        console.print(
+            f"on the server's clock the first attempt arrived {abs(fire_error_ms):.1f} ms "
+            f"{'after' if fire_error_ms >= 0 else 'before'} the window opened; the server "
+            f"applies its window rule when it handles a request ({world.latency * 1000:.0f} ms "
+            f"after arrival here, {handled_ms:+.1f} ms from T0), so an attempt handled before "
+            "T0 is refused as 'too far in the future'"
+        )
     cancelled = [c.to_json() for c in report.cancelled]
     return {
         "ok": report.won is not None
@@ -84,5 +89,4 @@ async def run(console: Console, workdir: Path) -> dict[str, Any]:
         "fire_error_ms": None if fire_error_ms is None else round(fire_error_ms, 1),
         "cancelled": cancelled,
         "attempts": len([a for a in report.attempts if a.sent_at is not None]),
-        "seconds": round(time.perf_counter() - began, 2),
     }

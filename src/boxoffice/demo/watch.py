@@ -42,10 +42,7 @@ async def run(console: Console, workdir: Path) -> dict[str, Any]:
         executable = browser.find_browser()
     except BrowserError as exc:
         executable, mode = None, "none"
-        skipped = (
-            f"browser handoff skipped: {exc.message} — install Chromium "
-            "(apt-get install chromium) or set BOXOFFICE_BROWSER_EXECUTABLE"
-        )
+        skipped = f"browser handoff skipped: {exc.one_line()}"
         console.print(skipped, style="yellow", markup=False)
     with SandboxServer({"webhook": _receiver(received)}) as urls:
         notifier = notify.Notifier([notify.WebhookChannel(f"{urls['webhook']}/hook")])

@@ -161,24 +161,44 @@ def test_search_finds_names_on_path_and_absolute_paths(
     assert find_browser(search=[str(tmp_path / "missing"), str(absolute)]) == absolute
 
 
-def test_nothing_found_lists_every_place_looked(
+def test_nothing_found_is_one_short_line_with_the_install_hint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(browser, "install_hint", lambda: "install it with `sudo apt-get …`")
     with pytest.raises(BrowserError) as info:
-        find_browser(search=["chromium", str(tmp_path / "Chrome.app")])
-    line = info.value.one_line()
-    assert "chromium on PATH" in line
-    assert str(tmp_path / "Chrome.app") in line
-    assert "apt-get install chromium" in line
+        find_browser(search=["chromium", "google-chrome", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert info.value.one_line() == (
+        "no Chromium or Chrome found (searched PATH for chromium, google-chrome and 2 usual "
+        "install paths) — install it with `sudo apt-get …`, or set browser.executable "
+        "(BOXOFFICE_BROWSER_EXECUTABLE)"
+    )
 
 
-def test_default_search_covers_debian_chrome_and_macos() -> None:
-    search = browser.DEFAULT_SEARCH
-    assert search[0] == "/usr/bin/chromium"
+def test_each_platform_searches_its_own_places() -> None:
+    linux, mac = browser.default_search("linux"), browser.default_search("darwin")
+    assert linux[0] == "/usr/bin/chromium"
     for name in ("chromium-browser", "google-chrome", "google-chrome-stable"):
-        assert name in search
-    assert "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" in search
+        assert name in linux
+    assert not [p for p in linux if p.startswith(("/Applications", "~/Applications"))]
+    assert mac[0] == "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"
+    assert not [p for p in mac if p.startswith(("/usr", "/snap", "/opt"))]
+    assert browser.default_search(sys.platform) == browser.DEFAULT_SEARCH
+
+
+@pytest.mark.parametrize(
+    ("platform", "os_release", "expected"),
+    [
+        ("linux", 'ID=debian\nVERSION_ID="12"\n', "sudo apt-get install chromium"),
+        ("linux", "ID=ubuntu\nID_LIKE=debian\n", "sudo snap install chromium"),
+        ("linux", 'ID="fedora"\n', "sudo dnf install chromium"),
+        ("linux", "ID=manjaro\nID_LIKE=arch\n", "sudo pacman -S chromium"),
+        ("linux", "", "from your system's packages"),
+        ("darwin", "", "brew install --cask chromium"),
+    ],
+)
+def test_install_hint_fits_the_system(platform: str, os_release: str, expected: str) -> None:
+    assert expected in browser.install_hint(platform, os_release)
 
 
 # --------------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def _secret_forms() -> list[str]:
 
 def test_console_output_never_shows_secrets() -> None:
     out = io.StringIO()
-    configure(json=False, stream=out)
+    configure(json=False, verbosity=1, stream=out)  # -v: info records on the console
     add_secrets([PASSWORD, TOKEN, ODD])
     _emit_everything()
     text = out.getvalue()
@@ -128,6 +128,28 @@ def test_levels_follow_verbosity() -> None:
     assert run(1) == ["d", "i", "w", "e"]
 
 
+def test_the_console_shows_log_records_only_from_v_on() -> None:
+    """Without -v the console has the jobs' own lines and warnings, no info records."""
+
+    def run(verbosity: int) -> str:
+        out = io.StringIO()
+        configure(json=False, verbosity=verbosity, stream=out)
+        log = get_logger("t")
+        log.debug("dbg-line")
+        log.info("info-line")
+        log.warning("warn-line")
+        return out.getvalue()
+
+    quiet, default, v, vv = run(-1), run(0), run(1), run(2)
+    assert "warn-line" in quiet
+    assert "info-line" not in quiet
+    assert "warn-line" in default
+    assert "info-line" not in default
+    assert "info-line" in v
+    assert "dbg-line" not in v
+    assert "dbg-line" in vv
+
+
 def test_third_party_debug_only_with_double_verbose() -> None:
     for verbosity, shown in ((1, False), (2, True)):
         out = io.StringIO()
@@ -183,7 +205,8 @@ def _emit_httpcore_lines() -> None:
 @pytest.mark.parametrize("as_json", [False, True], ids=["console", "json"])
 def test_cookie_and_token_headers_in_library_debug_lines_are_masked(as_json: bool) -> None:
     out = io.StringIO()
-    configure(json=as_json, verbosity=2, stream=out)  # -vv: library debug lines shown
+    # library debug lines: -vv in JSON, -vvv on the console (whose default shows no log records)
+    configure(json=as_json, verbosity=2 if as_json else 3, stream=out)
     _emit_httpcore_lines()
     text = out.getvalue()
     for secret in (LOGIN_TOKEN, PHPSESSID, CSRF):
