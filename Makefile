@@ -5,13 +5,15 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv-venv/bin/uv)
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help setup test lint typecheck pytest date-sweep bench fmt demo sandbox clean
+.PHONY: help setup test lint typecheck docs-check pytest date-sweep bench fmt demo sandbox docs docs-serve clean
 
 help:
 	@echo "make demo        - run every job against the local sandbox"
-	@echo "make test        - lint + types + the whole test suite"
+	@echo "make test        - lint + types + docs build (strict) + the whole test suite"
 	@echo "make pytest      - the test suite only (PYTEST_ARGS='tests/unit -k name' for a part)"
 	@echo "make lint        - ruff check + ruff format --check"
+	@echo "make docs        - build the documentation site into site/ (MkDocs, strict)"
+	@echo "make docs-serve  - serve the documentation on http://127.0.0.1:8000"
 	@echo "make typecheck   - mypy --strict"
 	@echo "make date-sweep  - unit + e2e suites under faketime on other days (DST changes, ...)"
 	@echo "make bench       - performance figures (bench/)"
@@ -38,7 +40,17 @@ typecheck: setup
 pytest: setup
 	$(RUN) pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+docs-check: setup
+	site=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict --site-dir "$$site" --quiet; \
+	  rc=$$?; rm -rf "$$site"; exit $$rc
+
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict
+
+docs-serve: setup
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs serve --dev-addr 127.0.0.1:8000
+
+test: lint typecheck docs-check pytest
 
 date-sweep: setup
 	bash scripts/date_sweep.sh
@@ -57,4 +69,4 @@ sandbox: setup
 	$(RUN) boxoffice sandbox
 
 clean:
-	rm -rf .venv .tools .pretix .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools .pretix .librebooking .timescaledb site .pytest_cache .mypy_cache .ruff_cache

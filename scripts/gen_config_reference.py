@@ -1,12 +1,14 @@
 """Print the configuration reference (every setting) as a Markdown table, from the settings model.
 
-Usage: ``uv run python scripts/gen_config_reference.py > /tmp/table.md`` and paste it into the
-README's configuration section (tests/unit/test_readme_config.py checks nothing is missing).
+Usage: ``.venv/bin/python scripts/gen_config_reference.py`` prints it;
+``… --write`` puts it into docs/configuration.md between its two marker comments
+(tests/unit/test_readme_config.py checks the page holds exactly this table).
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from boxoffice.settings import reference
 
@@ -31,5 +33,22 @@ def table() -> str:
     return "\n".join(lines) + "\n"
 
 
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+
+
+def write(page: Path = PAGE) -> None:
+    """Replace the table between the markers of ``page``."""
+    text = page.read_text(encoding="utf-8")
+    head, found, rest = text.partition(START)
+    if not found or END not in rest:
+        raise SystemExit(f"{page}: markers {START} … {END} not found")
+    _, _, tail = rest.partition(END)
+    page.write_text(f"{head}{START}\n{table()}{END}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
-    sys.stdout.write(table())
+    if sys.argv[1:] == ["--write"]:
+        write()
+    else:
+        sys.stdout.write(table())

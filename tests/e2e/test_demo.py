@@ -65,3 +65,29 @@ def test_track_recorded_snapshots(demo_summary: dict[str, dict[str, object]]) ->
     track = demo_summary["track"]
     assert int(str(track["snapshots"])) >= 3
     assert int(str(track["rows"])) > 0
+
+
+def _readme_summary_keys() -> dict[str, list[str]]:
+    """Job → fact names, from the demo summary shown in README.md."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("boxoffice demo — summary") :].split("```")[0]
+    keys: dict[str, list[str]] = {}
+    job = ""
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) != 4:
+            continue
+        job = cells[0] or job
+        if " = " in cells[2]:
+            keys.setdefault(job, []).append(cells[2].split(" = ")[0])
+    return keys
+
+
+def test_the_readme_shows_the_summary_a_real_run_prints(
+    demo_summary: dict[str, dict[str, object]],
+) -> None:
+    """Same jobs, same facts in the same order as this run's summary table (values differ)."""
+    from boxoffice.cli.demo import shown_facts
+
+    shown = {job: list(shown_facts(f, keep=False)) for job, f in demo_summary.items()}
+    assert _readme_summary_keys() == shown

@@ -62,6 +62,18 @@ def demo(
 PATH_FACTS = ("cookie_file", "chart")
 
 
+def shown_facts(facts: dict[str, Any], *, keep: bool) -> dict[str, Any]:
+    """The facts of a step the summary shows: set, scalar, and paths only when kept."""
+    return {
+        k: v
+        for k, v in facts.items()
+        if k not in ("ok", "duration_s")
+        and v is not None
+        and not isinstance(v, list | dict)
+        and (keep or k not in PATH_FACTS)
+    }
+
+
 def _summary(console: Console, results: dict[str, dict[str, Any]], *, keep: bool) -> None:
     """One row per job: its facts one per line, in full (nothing cut), no empty values."""
     table = Table(title="boxoffice demo — summary")
@@ -70,14 +82,7 @@ def _summary(console: Console, results: dict[str, dict[str, Any]], *, keep: bool
     table.add_column("key facts", overflow="fold")
     table.add_column("s", justify="right")
     for job, facts in results.items():
-        shown = {
-            k: v
-            for k, v in facts.items()
-            if k not in ("ok", "duration_s")
-            and v is not None
-            and not isinstance(v, list | dict)
-            and (keep or k not in PATH_FACTS)
-        }
+        shown = shown_facts(facts, keep=keep)
         table.add_row(
             job,
             "[green]ok[/green]" if facts["ok"] else "[red]FAILED[/red]",

@@ -86,7 +86,7 @@ async def run(console: Console, workdir: Path) -> dict[str, Any]:
         "won": report.won_reference,
         "resource": report.won_resource,
         "offset_ms": None if offset_ms is None else round(offset_ms, 1),
-        "fire_error_ms": None if fire_error_ms is None else round(fire_error_ms, 1),
+        "arrived_vs_t0_ms": None if fire_error_ms is None else round(fire_error_ms, 1),
         "cancelled": cancelled,
         "attempts": len([a for a in report.attempts if a.sent_at is not None]),
     }
