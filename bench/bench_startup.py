@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+from bench._results import record
+
 RUNS = 15
 GOALS = {"--version": 0.25, "watch --help": 0.5}
 
@@ -42,6 +44,17 @@ def main() -> None:
         goal = GOALS.get(name)
         shown = f"{goal:.2f}" if goal else "-"
         print(f"{name:<16} {median:9.3f} {median / base:7.1f} {shown:>7}")
+        if goal:
+            record(
+                "cli",
+                f"`boxoffice {name}`, whole process (median of {RUNS})",
+                median,
+                "s",
+                goal=f"≤ {goal} s",
+                met=median <= goal,
+                baseline="python -c pass",
+                ratio=median / base,
+            )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from bench._results import record
 from boxoffice.platforms.vivenu.envelope import envelope_id
 from boxoffice.sandbox import vivenu, webhook_receiver
 from boxoffice.sandbox.server import SandboxServer
@@ -90,6 +91,14 @@ def main() -> int:
         f"  receiver accepted {stats['accepted']}, lost {lost}, foreign {foreign}, "
         f"redeliveries {stats['duplicates']} (≤ {kills} allowed, all with a known id), "
         f"dead {summary.get('dead')}: {'OK' if ok else 'FAILED'}"
+    )
+    record(
+        "sync",
+        f"kill -9 {kills}× mid-push, then resume: tickets lost / duplicates beyond the kills",
+        lost + max(0, stats["duplicates"] - kills),
+        "",
+        goal="0",
+        met=ok,
     )
     return 0 if ok else 1
 

@@ -12,6 +12,7 @@ BENCH_TRACK_WRITERS (default: the track.concurrency default).
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._results import record
 from bench._track_common import env_int, loadavg, moment, snapshot, spread
 from boxoffice.jobs.track.store import Store, open_store
 from boxoffice.platforms.sheets.rows import EventRow
@@ -73,6 +75,15 @@ def main() -> None:
         f"SQLite ingest:     {spread(rates, ',.0f')} rows/s  (goal ≥ 100,000)  {loadavg()}",
         flush=True,
     )
+    best = statistics.median(rates)
+    record(
+        "track",
+        "SQLite ingest (median of rounds)",
+        best,
+        "rows/s",
+        goal="≥ 100,000 rows/s",
+        met=best >= 100_000,
+    )
     from tests.integration.postgres.pg_server import PostgresServer
 
     with PostgresServer() as server:
@@ -86,6 +97,15 @@ def main() -> None:
                 f"PostgreSQL ingest, {label}: {spread(rates, ',.0f')} rows/s  "
                 f"(goal ≥ 100,000, COPY)  {loadavg()}",
                 flush=True,
+            )
+            median = statistics.median(rates)
+            record(
+                "track",
+                f"PostgreSQL ingest, {label} (median of rounds)",
+                median,
+                "rows/s",
+                goal="≥ 100,000 rows/s",
+                met=median >= 100_000,
             )
 
 

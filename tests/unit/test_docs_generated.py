@@ -1,7 +1,8 @@
-"""docs ⇄ settings model: the configuration page holds exactly the generated settings table.
+"""Generated parts of the docs stay in step: the settings table and the benchmarks table.
 
-Regenerate it with ``.venv/bin/python scripts/gen_config_reference.py`` whenever a setting
-is added, renamed or re-described.
+Regenerate the settings table with ``.venv/bin/python scripts/gen_config_reference.py --write``
+whenever a setting is added, renamed or re-described, and the benchmarks table with
+``.venv/bin/python scripts/gen_benchmarks_page.py`` after ``make bench``.
 """
 
 from __future__ import annotations
@@ -44,3 +45,16 @@ def test_generator_prints_one_row_per_setting() -> None:
     for row, line in zip(rows, lines[2:], strict=True):
         assert line.startswith(f"| `{row['env']}` |")
         assert row["description"].replace("|", "\\|") in line
+
+
+def test_the_benchmarks_page_shows_the_results_file() -> None:
+    """docs/benchmarks.md's table is what bench/results.json (written by `make bench`) gives."""
+    script = ROOT / "scripts" / "gen_benchmarks_page.py"
+    spec = importlib.util.spec_from_file_location("gen_benchmarks_page", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0, (
+        "docs/benchmarks.md is out of date — run .venv/bin/python scripts/gen_benchmarks_page.py"
+    )
