@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from bench._results import record
 from boxoffice.core.clock import estimate_offset, wait_until
 
 SKEW = 2.5
@@ -55,6 +56,15 @@ async def bench_wait_until(rounds: int = 60) -> None:
         target = time.time() + rng.uniform(0.01, 0.05)
         late.append(await wait_until(target))
     ms = [x * 1000 for x in late]
+    median = statistics.median(ms)
+    record(
+        "core",
+        f"wait_until lateness (median of {rounds} waits)",
+        median,
+        "ms",
+        goal="< 1 ms",
+        met=median < 1,
+    )
     print(
         f"wait_until lateness over {rounds} waits: median {statistics.median(ms):.3f} ms, "
         f"p90 {pct(ms, 0.9):.3f} ms, p99 {pct(ms, 0.99):.3f} ms, max {max(ms):.3f} ms "
@@ -72,6 +82,12 @@ async def bench_estimate(url: str, passes: int, runs: int) -> None:
             errors.append(abs(est.offset - SKEW) * 1000)
             uncertainties.append(est.uncertainty * 1000)
             samples.append(est.samples)
+    record(
+        "core",
+        f"server clock offset estimate, |error| (passes={passes}, median of {runs} runs)",
+        statistics.median(errors),
+        "ms",
+    )
     print(
         f"estimate_offset passes={passes} ({runs} runs): |error| median "
         f"{statistics.median(errors):.2f} ms, max {max(errors):.2f} ms; uncertainty median "

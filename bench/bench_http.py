@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from bench._results import record
 from boxoffice.core.http import HttpOptions, ResponseArchive, create_client
 from boxoffice.sandbox.server import SandboxServer
 
@@ -82,6 +83,15 @@ async def main() -> None:
         for bare_ms, ours_ms, last in rows:
             b, o = statistics.median(bare_ms), statistics.median(ours_ms)
             print(f"{last.http_version:<10}{b:>16.3f}{o:>16.3f}{o / b:>9.2f}x")
+            record(
+                "core",
+                f"GET of a {len(PAGE) // 1024} KiB page over TLS, {last.http_version} "
+                f"(median of {ROUNDS})",
+                o,
+                "ms",
+                baseline="bare httpx",
+                ratio=o / b,
+            )
             print(
                 f"  last request metrics: ttfb {last.ttfb_ms:.2f} ms, ttlb {last.ttlb_ms:.2f} ms,"
                 f" {last.bytes_received} bytes"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from bench._results import record
 from boxoffice.jobs.sync.filtering import TicketFilter
 from boxoffice.jobs.sync.ledger import Ledger
 from boxoffice.jobs.sync.push import PushConfig, run_push
@@ -70,6 +71,14 @@ def main() -> int:
         p50, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
         verdict = "met" if abs(error) <= 5 else "MISSED"
         ok = ok and abs(error) <= 5
+        record(
+            "sync",
+            f"pacing error of the mean gap at --interval {INTERVAL} (burst {burst})",
+            error,
+            "%",
+            goal="±5 %",
+            met=abs(error) <= 5,
+        )
         print(
             f"burst {burst}: {len(gaps) + 1} deliveries at --interval {INTERVAL}: "
             f"mean gap {mean * 1000:.2f} ms, error {error:+.2f} % (goal ±5 %: {verdict})"

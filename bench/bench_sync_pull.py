@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from bench._results import record
 from boxoffice.core.http import create_client
 from boxoffice.jobs.sync.pull import run_pull
 from boxoffice.platforms.vivenu.tickets import TicketsClient
@@ -121,6 +122,14 @@ def main() -> int:
                         f"peak RSS so far {rss_peak:.0f} MiB (before: {rss_before:.0f} MiB)"
                     )
                     ok = ok and count == 100_000
+                    record(
+                        "sync",
+                        f"pull of 100,000 tickets, {label}",
+                        seconds,
+                        "s",
+                        goal=f"≤ {GOAL_S:.0f} s",
+                        met=seconds <= GOAL_S,
+                    )
         finally:
             proc.terminate()
             proc.wait(10)
