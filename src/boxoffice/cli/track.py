@@ -224,12 +224,25 @@ def cleanup_untracked_events(
         bool, typer.Option("--dry-run/--no-dry-run", help="Only show what would change.")
     ] = True,
     delete: Annotated[
-        bool, typer.Option("--delete", help="Delete the events and their listings.")
+        bool,
+        typer.Option(
+            "--delete",
+            help="Delete the events and their listings (also those already marked untracked).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Apply even when the source returned no events or every tracked event would go.",
+        ),
     ] = False,
 ) -> None:
     """Find stored events the source no longer tracks; mark (or delete) them.
 
-    Dry run by default. Example: boxoffice track cleanup-untracked-events --no-dry-run --delete
+    Dry run by default. A source that returns no events, or that would take every tracked
+    event away, is refused unless --force. Example:
+    boxoffice track cleanup-untracked-events --no-dry-run --delete
     """
     settings = _settings(ctx, db, events=events_source)
     console = _console(ctx)
@@ -240,7 +253,10 @@ def cleanup_untracked_events(
                 return await events.read_events(settings.track.events, settings.track, client)
 
         parsed = asyncio.run(read())
-        items = events.untracked_events(store, parsed)
+        plan = events.cleanup_plan(
+            store, parsed, events.describe_source(settings.track.events), delete=delete
+        )
+        items = plan.items
         if not items:
             console.print("no untracked events: nothing to do")
             return
@@ -258,6 +274,18 @@ def cleanup_untracked_events(
             )
         console.print(table)
         ids = [i.event.event_id for i in items]
+        if plan.refusal is not None and not force:
+            if dry_run:
+                console.print(
+                    f"[yellow]warning[/yellow]: {plan.refusal} — --no-dry-run would refuse "
+                    "this without --force"
+                )
+            else:
+                raise ConfigurationError(
+                    f"refusing to {verb} {len(items)} event(s): {plan.refusal}",
+                    hint="check the events source (an empty sheet?); pass --force if this "
+                    "is really meant",
+                )
         if dry_run:
             console.print("dry run: nothing changed (use --no-dry-run to apply)")
         elif delete:

@@ -57,6 +57,13 @@ async def read_events(
     return parsed
 
 
+def describe_source(spec_text: str | None) -> str:
+    """How messages name the events source (``--events`` / ``track.events``)."""
+    if not spec_text:
+        return "(none)"
+    return sources.parse_spec(spec_text).describe()
+
+
 @dataclass(frozen=True)
 class ImportResult:
     """What ``fetch-events`` did."""
@@ -101,3 +108,56 @@ def untracked_events(store: Store, parsed: sheet_rows.ParsedEvents) -> list[Clea
         elif row is None and not parsed.errors:
             out.append(CleanupItem(event, "no longer in the source"))
     return out
+
+
+def already_untracked(store: Store, parsed: sheet_rows.ParsedEvents) -> list[CleanupItem]:
+    """Stored events already marked untracked that the source does not track again.
+
+    ``--delete`` removes them too (an earlier ``--no-dry-run`` only marked them).
+    """
+    by_id = {e.viagogo_id: e for e in parsed.events}
+    out: list[CleanupItem] = []
+    for event in store.events():
+        if event.is_tracked:
+            continue
+        row = by_id.get(event.viagogo_id)
+        if row is None or not row.is_tracked:
+            out.append(CleanupItem(event, "already untracked"))
+    return out
+
+
+@dataclass(frozen=True)
+class CleanupPlan:
+    """What a cleanup would change, and why applying it needs ``--force`` (None: it does not)."""
+
+    items: list[CleanupItem]
+    refusal: str | None
+
+
+def emptiness_guard(
+    parsed: sheet_rows.ParsedEvents, source: str, *, tracked: int, going: int
+) -> str | None:
+    """Why untracking ``going`` of the ``tracked`` stored events on the word of this source
+    looks like a broken source rather than the user's wish (None when it looks fine).
+
+    A source that yields no events at all (only a header row, or only bad rows), or one that
+    would take every tracked event away, is not obeyed without ``--force``.
+    """
+    if not parsed.events:
+        bad = f", {len(parsed.errors)} bad row(s)" if parsed.errors else ""
+        return f"the events source {source} returned no events{bad}"
+    if tracked > 0 and going >= tracked:
+        return f"every tracked event ({tracked}) would go"
+    return None
+
+
+def cleanup_plan(
+    store: Store, parsed: sheet_rows.ParsedEvents, source: str, *, delete: bool
+) -> CleanupPlan:
+    """The events ``cleanup-untracked-events`` would mark (or, with ``delete``, remove)."""
+    items = untracked_events(store, parsed)
+    tracked = len(store.events(tracked_only=True))
+    refusal = emptiness_guard(parsed, source, tracked=tracked, going=len(items))
+    if delete:
+        items += already_untracked(store, parsed)
+    return CleanupPlan(items, refusal)
