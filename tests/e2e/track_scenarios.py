@@ -87,3 +87,44 @@ def delete_after_mark_removes_already_untracked(db: str, tmp: Path) -> None:
     assert "already untracked" in out
     assert "deleted 1 event(s)" in out
     assert stored(db) == {"151000001": True, "151000004": True}
+
+
+def history_window_ends_at_now(db: str) -> None:
+    """Rows stamped in the future (an old store, a clock far ahead) stay out of the last N days,
+    of section prices and of the chart; the window ends at now."""
+    from datetime import UTC, datetime, timedelta
+
+    from boxoffice.jobs.track.store import StoredListing, open_store
+    from boxoffice.platforms.sheets.rows import EventRow
+
+    now = datetime.now(UTC)
+    store = open_store(db)
+    try:
+        store.upsert_events([EventRow("151000001", "Show", "V", "C", "UK", None, True)], now=now)
+        eid = store.find_event("151000001").event_id
+        rows = [
+            StoredListing(f"p{i}", eid, "Floor", None, 2, 100.0 + i, None, "EUR", "csv",
+                          now - timedelta(days=i, hours=1))
+            for i in range(3)
+        ]  # fmt: skip
+        future = now + timedelta(days=365 * 70)
+        rows.append(StoredListing("f", eid, "Future", None, 2, 5.0, None, "EUR", "csv", future))
+        rows.append(
+            StoredListing("g", eid, "Floor", None, 2, 1.0, None, "EUR", "csv",
+                          now + timedelta(hours=1))
+        )  # fmt: skip
+        store.insert_listing_rows(rows)
+    finally:
+        store.close()
+    for bucket in ("1 day", "1 hour"):
+        history = json.loads(
+            ok("price-history", "151000001", "--db", db, "--days", "14", "--bucket", bucket,
+               "--json")
+        )  # fmt: skip
+        assert history, bucket
+        assert all(row["bucket"] <= now.strftime("%Y-%m-%dT%H:%M:%SZ") for row in history)
+        assert sum(row["count"] for row in history) == 3
+        assert min(row["min"] for row in history) == 100.0
+    sections = json.loads(ok("section-prices", "151000001", "--db", db, "--days", "14", "--json"))
+    assert [s["section"] for s in sections] == ["Floor"]
+    assert sections[0]["count"] == 3

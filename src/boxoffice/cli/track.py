@@ -8,7 +8,7 @@ import json
 import signal
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -432,7 +432,12 @@ def import_listings(
     if not file.is_file():
         raise NotFoundError(f"listings CSV {file} does not exist")
     with _store(settings) as store, file.open(encoding="utf-8-sig", newline="") as fh:
-        result = imports.import_listings(store, fh, source=str(file))
+        result = imports.import_listings(
+            store,
+            fh,
+            source=str(file),
+            clock_skew=timedelta(seconds=settings.track.clock_skew_seconds),
+        )
     console.print(
         f"imported {result.inserted} listing row(s); {len(result.errors)} bad row(s); "
         f"{result.unknown_rows} row(s) for unknown events"

@@ -68,6 +68,12 @@ class TrackSettings(BaseModel):
     lease_minutes: float = Field(
         15.0, gt=0, description="how long a claimed run stays reserved for its scheduler"
     )
+    clock_skew_seconds: float = Field(
+        300.0,
+        ge=0,
+        le=86400,
+        description="listings stamped later than now plus this are from the future: skipped",
+    )
     compress_after: str | None = Field(
         "7 days", description="TimescaleDB compression policy age (empty = no policy)"
     )

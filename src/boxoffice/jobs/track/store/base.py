@@ -238,13 +238,21 @@ class Store(Protocol):
         ...
 
     def price_history(
-        self, event_id: int, *, since: datetime, bucket: timedelta
+        self,
+        event_id: int,
+        *,
+        since: datetime,
+        bucket: timedelta,
+        until: datetime | None = None,
     ) -> list[BucketStats]:
-        """Per time bucket since ``since``: min/avg/median/max price, listings, tickets."""
+        """Per time bucket from ``since`` to ``until`` (inclusive; None: no end): min/avg/
+        median/max price, listings, tickets."""
         ...
 
-    def section_prices(self, event_id: int, *, since: datetime) -> list[SectionStats]:
-        """Per section since ``since``: the same figures."""
+    def section_prices(
+        self, event_id: int, *, since: datetime, until: datetime | None = None
+    ) -> list[SectionStats]:
+        """Per section from ``since`` to ``until`` (inclusive; None: no end): the same figures."""
         ...
 
     def ensure_schedule(self, *, now: datetime) -> int:

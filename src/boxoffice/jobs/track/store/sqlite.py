@@ -138,6 +138,14 @@ SAMPLE_SNAPSHOTS = 3
 SAMPLE_MIN = 64
 SAMPLE_MARGIN = 0.05
 
+_TICK = timedelta(microseconds=1)  # the stored precision: ``until`` inclusive = end exclusive
+
+
+def _iso_or_end(end: datetime | None) -> str:
+    """An exclusive upper bound of captured_at as stored text (None: after every time)."""
+    return iso(end) if end is not None else "~"  # "~" sorts after every ISO timestamp
+
+
 _EVENT_COLUMNS = (
     "e.event_id, e.viagogo_id, e.name, e.venue, e.city, e.country, e.event_date, e.is_tracked, "
     "e.source, e.created_at, e.updated_at, e.last_listings_fetch, s.next_run_at"
@@ -508,7 +516,12 @@ class SqliteStore:
     # analytics --------------------------------------------------------------------------
 
     def price_history(
-        self, event_id: int, *, since: datetime, bucket: timedelta
+        self,
+        event_id: int,
+        *,
+        since: datetime,
+        bucket: timedelta,
+        until: datetime | None = None,
     ) -> list[BucketStats]:
         """Per bucket (aligned on the epoch, UTC) min/avg/median/max, listings, tickets.
 
@@ -518,19 +531,22 @@ class SqliteStore:
         ``percentile_cont(0.5)``; see :meth:`_bucket`). Very many buckets fall back to one
         window-function query.
         """
+        end = until + _TICK if until is not None else None  # exclusive bound
         bounds = self._read(
             "SELECT min(captured_at), max(captured_at) FROM listings "
-            "WHERE event_id = ? AND captured_at >= ?",
-            (event_id, iso(since)),
+            "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?",
+            (event_id, iso(since), _iso_or_end(end)),
         )[0]
         first, last = from_iso(bounds[0]), from_iso(bounds[1])
         if first is None or last is None:
             return []
         start = bucket_start(first, bucket)
         if (last - start) / bucket > MAX_BUCKET_QUERIES:
-            return self._price_history_window(event_id, since=since, bucket=bucket)
+            return self._price_history_window(event_id, since=since, bucket=bucket, end=end)
         with self._snapshot():
-            return self._buckets(event_id, since=since, start=start, last=last, bucket=bucket)
+            return self._buckets(
+                event_id, since=since, start=start, last=last, bucket=bucket, end=end
+            )
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -549,11 +565,13 @@ class SqliteStore:
         start: datetime,
         last: datetime,
         bucket: timedelta,
+        end: datetime | None = None,
     ) -> list[BucketStats]:
         ranges: list[tuple[datetime, datetime, datetime]] = []  # (bucket, lower, upper)
         lower = max(since, start)
         while start <= last:
-            ranges.append((start, lower, start + bucket))
+            upper = start + bucket if end is None else min(start + bucket, end)
+            ranges.append((start, lower, upper))
             start = lower = start + bucket
         found = self._scan_buckets(event_id, ranges)
         out: list[BucketStats] = []
@@ -695,7 +713,7 @@ class SqliteStore:
         return lo, math.nextafter(hi, math.inf)
 
     def _price_history_window(
-        self, event_id: int, *, since: datetime, bucket: timedelta
+        self, event_id: int, *, since: datetime, bucket: timedelta, end: datetime | None = None
     ) -> list[BucketStats]:
         width = int(bucket.total_seconds())
         rows = self._read(
@@ -704,6 +722,7 @@ class SqliteStore:
                 SELECT (unixepoch(captured_at) / :w) * :w AS k, price_per_ticket AS p,
                        quantity AS q
                 FROM listings WHERE event_id = :e AND captured_at >= :since
+                    AND captured_at < :end
             ), r AS (
                 SELECT k, p, q, row_number() OVER (PARTITION BY k ORDER BY p) AS rn,
                        count(*) OVER (PARTITION BY k) AS n
@@ -714,7 +733,7 @@ class SqliteStore:
                    max(p), count(*), sum(q)
             FROM r GROUP BY k ORDER BY k
             """,
-            {"w": width, "e": event_id, "since": iso(since)},
+            {"w": width, "e": event_id, "since": iso(since), "end": _iso_or_end(end)},
         )
         out = []
         for r in rows:
@@ -733,8 +752,11 @@ class SqliteStore:
             )
         return out
 
-    def section_prices(self, event_id: int, *, since: datetime) -> list[SectionStats]:
+    def section_prices(
+        self, event_id: int, *, since: datetime, until: datetime | None = None
+    ) -> list[SectionStats]:
         """Per section the same figures, cheapest median first."""
+        end = until + _TICK if until is not None else None
         rows = self._read(
             """
             WITH r AS (
@@ -743,13 +765,14 @@ class SqliteStore:
                                           ORDER BY price_per_ticket) AS rn,
                        count(*) OVER (PARTITION BY coalesce(section, '')) AS n
                 FROM listings WHERE event_id = :e AND captured_at >= :since
+                    AND captured_at < :end
             )
             SELECT k, min(p), avg(p),
                    avg(CASE WHEN rn = (n + 1) / 2 OR rn = n / 2 + 1 THEN p END),
                    max(p), count(*), sum(q)
             FROM r GROUP BY k ORDER BY 4, k
             """,
-            {"e": event_id, "since": iso(since)},
+            {"e": event_id, "since": iso(since), "end": _iso_or_end(end)},
         )
         return [
             SectionStats(
