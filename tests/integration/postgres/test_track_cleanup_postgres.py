@@ -24,3 +24,41 @@ def test_cleanup_delete_removes_events_marked_untracked_earlier(
 
 def test_history_windows_end_at_now_on_postgres(postgres_url: str) -> None:
     track_scenarios.history_window_ends_at_now(postgres_url)
+
+
+async def test_claims_of_a_dead_scheduler_are_taken_back_on_postgres(postgres_url: str) -> None:
+    import socket
+    import subprocess
+    import sys
+    from datetime import UTC, datetime, timedelta
+
+    from tests.unit.jobs.track.test_track_scheduler import CONFIG, FakeSource
+
+    from boxoffice.jobs.track.clock import SimulatedClock
+    from boxoffice.jobs.track.scheduler import Scheduler
+    from boxoffice.jobs.track.store import open_store
+    from boxoffice.platforms.sheets.rows import EventRow
+
+    t0 = datetime.now(UTC)
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    dead, live = f"{socket.gethostname()}:{exited.pid}:dead01", "elsewhere.example:1:abc"
+    store = open_store(postgres_url)
+    try:
+        store.upsert_events(
+            [EventRow(str(100 + i), f"E{i}", "V", "C", "UK", None, True) for i in range(3)],
+            now=t0,
+        )
+        store.ensure_schedule(now=t0)
+        lease = timedelta(minutes=15)
+        assert len(store.claim_due(now=t0, limit=2, lease=lease, worker=dead)) == 2
+        assert len(store.claim_due(now=t0, limit=1, lease=lease, worker=live)) == 1
+        source = FakeSource()
+        report = await Scheduler(
+            store, {"proxy": source}, CONFIG, clock=SimulatedClock(t0), worker="new"
+        ).run(until=t0 + timedelta(minutes=1))
+        assert sorted(source.calls) == ["100", "101"]  # the dead one's, at once
+        assert report.runs == 2
+        assert [(c.viagogo_id, c.worker) for c in store.held_claims(now=t0)] == [("102", live)]
+    finally:
+        store.close()

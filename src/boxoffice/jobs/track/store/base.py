@@ -88,6 +88,16 @@ class ClaimedRun:
     lease_until: datetime
 
 
+@dataclass(frozen=True)
+class HeldClaim:
+    """A run some scheduler (``worker``: ``host:pid:random``) has claimed until ``until``."""
+
+    event_id: int
+    viagogo_id: str
+    worker: str
+    until: datetime
+
+
 UpsertAction = Literal["insert", "update", "unchanged"]
 
 
@@ -285,4 +295,14 @@ class Store(Protocol):
 
     def run_counts(self) -> dict[int, int]:
         """How many runs were recorded per event id."""
+        ...
+
+    def held_claims(self, *, now: datetime) -> list[HeldClaim]:
+        """Claims of tracked events whose lease has not ended at ``now``, by event id."""
+        ...
+
+    def release_claims(self, worker: str, event_ids: Sequence[int]) -> int:
+        """Drop ``worker``'s claims on these events (a dead scheduler's): they are due again.
+
+        Only claims still held by ``worker`` are released; returns how many."""
         ...

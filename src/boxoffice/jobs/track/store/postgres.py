@@ -32,6 +32,7 @@ from boxoffice.jobs.track.store import timescale
 from boxoffice.jobs.track.store.base import (
     BucketStats,
     ClaimedRun,
+    HeldClaim,
     SectionStats,
     StoredEvent,
     StoredListing,
@@ -791,3 +792,26 @@ class PostgresStore:
         with self._cursor() as cur:
             cur.execute("SELECT event_id, count(*) FROM runs GROUP BY event_id")
             return {int(r[0]): int(r[1]) for r in cur.fetchall()}
+
+    def held_claims(self, *, now: datetime) -> list[HeldClaim]:
+        """Unexpired claims of tracked events."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT s.event_id, e.viagogo_id, s.claimed_by, s.claimed_until "
+                "FROM schedule s JOIN events e ON e.event_id = s.event_id "
+                "WHERE e.is_tracked AND s.claimed_by IS NOT NULL AND s.claimed_until >= %s "
+                "ORDER BY s.event_id",
+                (now,),
+            )
+            rows = cur.fetchall()
+        return [HeldClaim(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def release_claims(self, worker: str, event_ids: Sequence[int]) -> int:
+        """Release ``worker``'s claims on these events."""
+        with self._cursor(transaction=True) as cur:
+            cur.execute(
+                "UPDATE schedule SET claimed_by = NULL, claimed_until = NULL "
+                "WHERE event_id = ANY(%s) AND claimed_by = %s",
+                (list(event_ids), worker),
+            )
+            return int(cur.rowcount)

@@ -28,6 +28,7 @@ from boxoffice.jobs.track.store.base import (
     EPOCH,
     BucketStats,
     ClaimedRun,
+    HeldClaim,
     SectionStats,
     StoredEvent,
     StoredListing,
@@ -874,3 +875,31 @@ class SqliteStore:
         """Runs logged per event id."""
         rows = self._read("SELECT event_id, count(*) FROM runs GROUP BY event_id")
         return {int(r[0]): int(r[1]) for r in rows}
+
+    def held_claims(self, *, now: datetime) -> list[HeldClaim]:
+        """Unexpired claims of tracked events."""
+        rows = self._read(
+            "SELECT s.event_id, e.viagogo_id, s.claimed_by, s.claimed_until "
+            "FROM schedule s JOIN events e USING (event_id) "
+            "WHERE e.is_tracked = 1 AND s.claimed_by IS NOT NULL AND s.claimed_until >= ? "
+            "ORDER BY s.event_id",
+            (iso(now),),
+        )
+        out = []
+        for r in rows:
+            until = from_iso(r[3])
+            assert until is not None
+            out.append(HeldClaim(int(r[0]), r[1], r[2], until))
+        return out
+
+    def release_claims(self, worker: str, event_ids: Sequence[int]) -> int:
+        """Release ``worker``'s claims on these events."""
+        with self._write() as conn:
+            return sum(
+                conn.execute(
+                    "UPDATE schedule SET claimed_by = NULL, claimed_until = NULL "
+                    "WHERE event_id = ? AND claimed_by = ?",
+                    (event_id, worker),
+                ).rowcount
+                for event_id in event_ids
+            )
