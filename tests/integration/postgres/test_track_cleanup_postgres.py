@@ -26,10 +26,20 @@ def test_history_windows_end_at_now_on_postgres(postgres_url: str) -> None:
     track_scenarios.history_window_ends_at_now(postgres_url)
 
 
-async def test_claims_of_a_dead_scheduler_are_taken_back_on_postgres(postgres_url: str) -> None:
-    import socket
+@pytest.fixture
+def dead_pid() -> int:
     import subprocess
     import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # exited and reaped: the pid names no process
+    return proc.pid
+
+
+async def test_claims_of_a_dead_scheduler_are_taken_back_on_postgres(
+    postgres_url: str, dead_pid: int
+) -> None:
+    import socket
     from datetime import UTC, datetime, timedelta
 
     from tests.unit.jobs.track.test_track_scheduler import CONFIG, FakeSource
@@ -40,9 +50,7 @@ async def test_claims_of_a_dead_scheduler_are_taken_back_on_postgres(postgres_ur
     from boxoffice.platforms.sheets.rows import EventRow
 
     t0 = datetime.now(UTC)
-    exited = subprocess.Popen([sys.executable, "-c", "pass"])
-    exited.wait()
-    dead, live = f"{socket.gethostname()}:{exited.pid}:dead01", "elsewhere.example:1:abc"
+    dead, live = f"{socket.gethostname()}:{dead_pid}:dead01", "elsewhere.example:1:abc"
     store = open_store(postgres_url)
     try:
         store.upsert_events(
