@@ -26,6 +26,7 @@ from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
 from boxoffice.jobs.track.snapshot import choose_source, snapshot
 from boxoffice.jobs.track.store import Store
 from boxoffice.settings import Settings
+from boxoffice.settings.track import TrackSettings
 
 app = typer.Typer(
     help="Track resale prices: events from a sheet, scheduled snapshots, history and charts.",
@@ -571,6 +572,15 @@ MaxOpt = Annotated[
 ConcOpt = Annotated[
     int | None, typer.Option("--concurrency", help=f"Snapshots at once ({_DEFAULT.concurrency}).")
 ]
+_REFRESH_DEFAULT = TrackSettings.model_fields["events_refresh_hours"].default
+RefreshOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--events-refresh",
+        help=f'Re-read the events source this often: "3h", "30m", "off" '
+        f"(default {_REFRESH_DEFAULT:g} h).",
+    ),
+]
 
 
 def _scheduler_settings(
@@ -581,11 +591,14 @@ def _scheduler_settings(
     min_factor: float | None,
     max_factor: float | None,
     concurrency: int | None,
+    events_refresh: str | None = None,
     **extra: Any,
 ) -> Settings:
+    refresh = events.parse_refresh(events_refresh) if events_refresh is not None else None
     return _settings(
         ctx,
         db,
+        events_refresh_hours=refresh,
         interval_hours=interval_hours,
         randomization=_strategy(randomization),
         min_factor=min_factor,
@@ -619,6 +632,15 @@ def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None
         f"store {store.describe()} — Ctrl-C to stop"
     )
 
+    track = settings.track
+    refresh_hours = track.events_refresh_hours if track.events else 0.0
+    source = events.describe_source(track.events)
+    if refresh_hours > 0:
+        every = events.describe_hours(refresh_hours)
+        console.print(f"events: {source} re-read every {every}", soft_wrap=True)
+    elif track.events:
+        console.print(f"events: {source} not re-read (--events-refresh off)", soft_wrap=True)
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -627,7 +649,17 @@ def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None
                 loop.add_signal_handler(sig, stop.set)
         async with runtime.http_client(settings) as client:
             sources = runtime.listing_sources(settings, client)
-            report = await Scheduler(store, sources, config).run(stop=stop)
+
+            async def refresh(now: datetime) -> events.RefreshResult:
+                async def read() -> Any:
+                    return await events.read_events(track.events, track, client)
+
+                return await events.refresh_events(store, read, source=source, now=now)
+
+            scheduler = Scheduler(
+                store, sources, config, refresh=refresh, refresh_seconds=refresh_hours * 3600
+            )
+            report = await scheduler.run(stop=stop)
         console.print(f"scheduler stopped after {report.runs} snapshot(s)")
 
     asyncio.run(main())
@@ -652,15 +684,18 @@ def start_scheduler(
     max_factor: MaxOpt = None,
     concurrency: ConcOpt = None,
     proxy_url: ProxyOpt = None,
+    events_source: EventsOpt = None,
+    events_refresh: RefreshOpt = None,
 ) -> None:
     """Snapshot every tracked event on a randomized schedule until stopped.
 
     Several schedulers may share one PostgreSQL store: each run is claimed by one of them.
+    With an events source (--events / track.events) it is re-read every --events-refresh.
     Example: boxoffice track start-scheduler --interval-hours 6 --randomization poisson
     """
     settings = _scheduler_settings(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
-        proxy_url=proxy_url,
+        events_refresh, proxy_url=proxy_url, events=events_source,
     )  # fmt: skip
     _serve(ctx, settings, import_events=False)
 
@@ -676,13 +711,14 @@ def run(
     max_factor: MaxOpt = None,
     concurrency: ConcOpt = None,
     proxy_url: ProxyOpt = None,
+    events_refresh: RefreshOpt = None,
 ) -> None:
-    """init-db + fetch-events + start-scheduler.
+    """init-db + fetch-events + start-scheduler (the events are re-read every --events-refresh).
 
-    Example: boxoffice track run --events sheet:1AbC… --interval-hours 12
+    Example: boxoffice track run --events sheet:1AbC… --interval-hours 12 --events-refresh 3h
     """
     settings = _scheduler_settings(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
-        events=events_source, proxy_url=proxy_url,
+        events_refresh, events=events_source, proxy_url=proxy_url,
     )  # fmt: skip
     _serve(ctx, settings, import_events=True)

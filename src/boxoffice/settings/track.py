@@ -68,6 +68,12 @@ class TrackSettings(BaseModel):
     lease_minutes: float = Field(
         15.0, gt=0, description="how long a claimed run stays reserved for its scheduler"
     )
+    events_refresh_hours: float = Field(
+        3.0,
+        ge=0,
+        le=8760,
+        description="re-read the events source this often while the scheduler runs (0 = off)",
+    )
     clock_skew_seconds: float = Field(
         300.0,
         ge=0,

@@ -9,6 +9,8 @@
   host (kill -9, a crash) are taken back at once instead of waiting for the lease to end;
   claims held by another live scheduler, or one on another host, are logged (who holds what
   until when) and left to their lease.
+* With ``refresh``, the events source is re-read every ``refresh_seconds`` (events added or
+  untracked meanwhile are followed without a restart; see :func:`events.refresh_events`).
 * At most ``concurrency`` snapshots run at once. An unreachable database is one log line and
   a retry after ``db_retry_seconds``, never a crash.
 """
@@ -20,6 +22,7 @@ import os
 import random
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -154,8 +157,13 @@ class Scheduler:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         worker: str | None = None,
+        refresh: Callable[[datetime], Awaitable[object]] | None = None,
+        refresh_seconds: float = 0.0,
     ) -> None:
         self.store = store
+        self.refresh = refresh if refresh_seconds > 0 else None
+        self.refresh_seconds = refresh_seconds
+        self._next_refresh: datetime | None = None
         self.sources = sources
         self.config = config
         self.clock = clock or RealClock()
@@ -200,6 +208,28 @@ class Scheduler:
                 )
         self._held_logged = shown
         return taken
+
+    async def _refresh_events(self, now: datetime) -> bool:
+        """Re-read the events source when due (``refresh`` every ``refresh_seconds``); True
+        when it ran. A failing source is one log line: the scheduler goes on."""
+        if self.refresh is None:
+            return False
+        if self._next_refresh is None:
+            self._next_refresh = now + timedelta(seconds=self.refresh_seconds)
+        if now < self._next_refresh:
+            return False
+        self._next_refresh = now + timedelta(seconds=self.refresh_seconds)
+        try:
+            await self.refresh(now)
+        except StorageError:
+            raise
+        except BoxofficeError as exc:
+            log.error(
+                "events source failed, stored events kept",
+                error=exc.one_line(),
+                retry_in_s=self.refresh_seconds,
+            )
+        return True
 
     def _check_claims(self, now: datetime) -> int:
         """:meth:`take_back_dead_claims` at start, then at most once per ``poll_seconds``."""
@@ -294,6 +324,7 @@ class Scheduler:
                 if until is not None and now >= until:
                     break
                 try:
+                    await self._refresh_events(now)
                     self.store.ensure_schedule(now=now)
                     self._check_claims(now)
                     free = self.config.concurrency - len(self._inflight)
@@ -318,6 +349,9 @@ class Scheduler:
                 wait = self.config.poll_seconds
                 if due is not None:
                     wait = min(wait, max(0.0, (due - self.clock.now()).total_seconds()))
+                if self._next_refresh is not None and self.refresh is not None:
+                    left = (self._next_refresh - self.clock.now()).total_seconds()
+                    wait = min(wait, max(0.0, left))
                 if until is not None:
                     wait = min(wait, max(0.0, (until - self.clock.now()).total_seconds()))
                 await self._wait(max(wait, 0.001), stop)
