@@ -444,7 +444,7 @@ def import_listings(
         f"{result.unknown_rows} row(s) for unknown events"
     )
     for error in result.errors[:20]:
-        console.print(f"[yellow]line {error.line}[/yellow]: {error.reason}")
+        console.print(f"[yellow]line {error.line}[/yellow]: {error.reason}", soft_wrap=True)
     if result.unknown_ids:
         console.print(
             f"unknown viagogo ids (run fetch-events first): {', '.join(result.unknown_ids[:10])}"
