@@ -23,6 +23,22 @@ def _isolated_dirs(
     monkeypatch.delenv("BOXOFFICE_DB_URL", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """A test that configured logging (a CLI run does) leaves no level filter behind for the
+    next one: structlog back to its defaults, our stdlib handler removed."""
+    yield
+    import logging
+
+    import structlog
+
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == "boxoffice":
+            root.removeHandler(handler)
+
+
 @pytest.fixture
 def instant_waits() -> Iterator[None]:
     """Every pacing.sleep returns at once inside the test."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from tests.e2e import track_scenarios
 from typer.testing import CliRunner
 
 from boxoffice.cli.main import app
@@ -289,3 +290,13 @@ def test_scheduler_waits_for_a_database_that_is_down() -> None:
     assert all("retrying in 0.2 s" in x for x in retries)  # … one line each time
     assert not any("Traceback" in x or "hunter22" in x for x in seen)
     assert "hunter22" not in out
+
+
+def test_cleanup_refuses_an_empty_source_and_a_total_wipe_unless_forced(tmp_path: Path) -> None:
+    track_scenarios.empty_sheet_is_refused_unless_forced(str(tmp_path / "t.sqlite3"), tmp_path)
+
+
+def test_cleanup_delete_removes_events_marked_untracked_earlier(tmp_path: Path) -> None:
+    track_scenarios.delete_after_mark_removes_already_untracked(
+        str(tmp_path / "t.sqlite3"), tmp_path
+    )

@@ -8,7 +8,7 @@ import json
 import signal
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
 from boxoffice.jobs.track.snapshot import choose_source, snapshot
 from boxoffice.jobs.track.store import Store
 from boxoffice.settings import Settings
+from boxoffice.settings.track import TrackSettings
 
 app = typer.Typer(
     help="Track resale prices: events from a sheet, scheduled snapshots, history and charts.",
@@ -224,12 +225,25 @@ def cleanup_untracked_events(
         bool, typer.Option("--dry-run/--no-dry-run", help="Only show what would change.")
     ] = True,
     delete: Annotated[
-        bool, typer.Option("--delete", help="Delete the events and their listings.")
+        bool,
+        typer.Option(
+            "--delete",
+            help="Delete the events and their listings (also those already marked untracked).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Apply even when the source returned no events or every tracked event would go.",
+        ),
     ] = False,
 ) -> None:
     """Find stored events the source no longer tracks; mark (or delete) them.
 
-    Dry run by default. Example: boxoffice track cleanup-untracked-events --no-dry-run --delete
+    Dry run by default. A source that returns no events, or that would take every tracked
+    event away, is refused unless --force. Example:
+    boxoffice track cleanup-untracked-events --no-dry-run --delete
     """
     settings = _settings(ctx, db, events=events_source)
     console = _console(ctx)
@@ -240,7 +254,10 @@ def cleanup_untracked_events(
                 return await events.read_events(settings.track.events, settings.track, client)
 
         parsed = asyncio.run(read())
-        items = events.untracked_events(store, parsed)
+        plan = events.cleanup_plan(
+            store, parsed, events.describe_source(settings.track.events), delete=delete
+        )
+        items = plan.items
         if not items:
             console.print("no untracked events: nothing to do")
             return
@@ -258,6 +275,18 @@ def cleanup_untracked_events(
             )
         console.print(table)
         ids = [i.event.event_id for i in items]
+        if plan.refusal is not None and not force:
+            if dry_run:
+                console.print(
+                    f"[yellow]warning[/yellow]: {plan.refusal} — --no-dry-run would refuse "
+                    "this without --force"
+                )
+            else:
+                raise ConfigurationError(
+                    f"refusing to {verb} {len(items)} event(s): {plan.refusal}",
+                    hint="check the events source (an empty sheet?); pass --force if this "
+                    "is really meant",
+                )
         if dry_run:
             console.print("dry run: nothing changed (use --no-dry-run to apply)")
         elif delete:
@@ -404,13 +433,18 @@ def import_listings(
     if not file.is_file():
         raise NotFoundError(f"listings CSV {file} does not exist")
     with _store(settings) as store, file.open(encoding="utf-8-sig", newline="") as fh:
-        result = imports.import_listings(store, fh, source=str(file))
+        result = imports.import_listings(
+            store,
+            fh,
+            source=str(file),
+            clock_skew=timedelta(seconds=settings.track.clock_skew_seconds),
+        )
     console.print(
         f"imported {result.inserted} listing row(s); {len(result.errors)} bad row(s); "
         f"{result.unknown_rows} row(s) for unknown events"
     )
     for error in result.errors[:20]:
-        console.print(f"[yellow]line {error.line}[/yellow]: {error.reason}")
+        console.print(f"[yellow]line {error.line}[/yellow]: {error.reason}", soft_wrap=True)
     if result.unknown_ids:
         console.print(
             f"unknown viagogo ids (run fetch-events first): {', '.join(result.unknown_ids[:10])}"
@@ -538,6 +572,15 @@ MaxOpt = Annotated[
 ConcOpt = Annotated[
     int | None, typer.Option("--concurrency", help=f"Snapshots at once ({_DEFAULT.concurrency}).")
 ]
+_REFRESH_DEFAULT = TrackSettings.model_fields["events_refresh_hours"].default
+RefreshOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--events-refresh",
+        help=f'Re-read the events source this often: "3h", "30m", "off" '
+        f"(default {_REFRESH_DEFAULT:g} h).",
+    ),
+]
 
 
 def _scheduler_settings(
@@ -548,11 +591,14 @@ def _scheduler_settings(
     min_factor: float | None,
     max_factor: float | None,
     concurrency: int | None,
+    events_refresh: str | None = None,
     **extra: Any,
 ) -> Settings:
+    refresh = events.parse_refresh(events_refresh) if events_refresh is not None else None
     return _settings(
         ctx,
         db,
+        events_refresh_hours=refresh,
         interval_hours=interval_hours,
         randomization=_strategy(randomization),
         min_factor=min_factor,
@@ -586,6 +632,15 @@ def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None
         f"store {store.describe()} — Ctrl-C to stop"
     )
 
+    track = settings.track
+    refresh_hours = track.events_refresh_hours if track.events else 0.0
+    source = events.describe_source(track.events)
+    if refresh_hours > 0:
+        every = events.describe_hours(refresh_hours)
+        console.print(f"events: {source} re-read every {every}", soft_wrap=True)
+    elif track.events:
+        console.print(f"events: {source} not re-read (--events-refresh off)", soft_wrap=True)
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -594,7 +649,17 @@ def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None
                 loop.add_signal_handler(sig, stop.set)
         async with runtime.http_client(settings) as client:
             sources = runtime.listing_sources(settings, client)
-            report = await Scheduler(store, sources, config).run(stop=stop)
+
+            async def refresh(now: datetime) -> events.RefreshResult:
+                async def read() -> Any:
+                    return await events.read_events(track.events, track, client)
+
+                return await events.refresh_events(store, read, source=source, now=now)
+
+            scheduler = Scheduler(
+                store, sources, config, refresh=refresh, refresh_seconds=refresh_hours * 3600
+            )
+            report = await scheduler.run(stop=stop)
         console.print(f"scheduler stopped after {report.runs} snapshot(s)")
 
     asyncio.run(main())
@@ -619,15 +684,18 @@ def start_scheduler(
     max_factor: MaxOpt = None,
     concurrency: ConcOpt = None,
     proxy_url: ProxyOpt = None,
+    events_source: EventsOpt = None,
+    events_refresh: RefreshOpt = None,
 ) -> None:
     """Snapshot every tracked event on a randomized schedule until stopped.
 
     Several schedulers may share one PostgreSQL store: each run is claimed by one of them.
+    With an events source (--events / track.events) it is re-read every --events-refresh.
     Example: boxoffice track start-scheduler --interval-hours 6 --randomization poisson
     """
     settings = _scheduler_settings(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
-        proxy_url=proxy_url,
+        events_refresh, proxy_url=proxy_url, events=events_source,
     )  # fmt: skip
     _serve(ctx, settings, import_events=False)
 
@@ -643,13 +711,14 @@ def run(
     max_factor: MaxOpt = None,
     concurrency: ConcOpt = None,
     proxy_url: ProxyOpt = None,
+    events_refresh: RefreshOpt = None,
 ) -> None:
-    """init-db + fetch-events + start-scheduler.
+    """init-db + fetch-events + start-scheduler (the events are re-read every --events-refresh).
 
-    Example: boxoffice track run --events sheet:1AbC… --interval-hours 12
+    Example: boxoffice track run --events sheet:1AbC… --interval-hours 12 --events-refresh 3h
     """
     settings = _scheduler_settings(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
-        events=events_source, proxy_url=proxy_url,
+        events_refresh, events=events_source, proxy_url=proxy_url,
     )  # fmt: skip
     _serve(ctx, settings, import_events=True)

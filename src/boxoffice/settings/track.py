@@ -68,6 +68,18 @@ class TrackSettings(BaseModel):
     lease_minutes: float = Field(
         15.0, gt=0, description="how long a claimed run stays reserved for its scheduler"
     )
+    events_refresh_hours: float = Field(
+        3.0,
+        ge=0,
+        le=8760,
+        description="re-read the events source this often while the scheduler runs (0 = off)",
+    )
+    clock_skew_seconds: float = Field(
+        300.0,
+        ge=0,
+        le=86400,
+        description="listings stamped later than now plus this are from the future: skipped",
+    )
     compress_after: str | None = Field(
         "7 days", description="TimescaleDB compression policy age (empty = no policy)"
     )

@@ -42,21 +42,23 @@ def window_start(now: datetime, days: float) -> datetime:
 def price_history(
     store: Store, ref: str, *, days: float, bucket: str, now: datetime | None = None
 ) -> History:
-    """Per-bucket prices of the event ``ref`` (event id or viagogo id) over ``days``.
+    """Per-bucket prices of the event ``ref`` (event id or viagogo id) over the ``days``
+    that end at ``now`` (rows stamped later, e.g. by a clock far ahead, are not shown).
 
     Events tracked through a stats source (SeatGeek) have no listings: their buckets come from
     the stats snapshots (lowest/average/median/highest of the bucket's last snapshot).
     """
     width = parse_bucket(bucket)
     event = store.find_event(ref)
-    since = window_start(now or datetime.now(UTC), days)
-    rows = store.price_history(event.event_id, since=since, bucket=width)
+    until = now or datetime.now(UTC)
+    since = window_start(until, days)
+    rows = store.price_history(event.event_id, since=since, bucket=width, until=until)
     if rows:
         return History(event, since, width, bucket, rows)
     stats = store.stats_history(event.event_id, since=since)
     latest: dict[datetime, BucketStats] = {}
     for moment, snap in stats:
-        if snap.lowest is None or snap.highest is None:
+        if moment > until or snap.lowest is None or snap.highest is None:
             continue
         start = bucket_start(moment, width)
         latest[start] = BucketStats(
@@ -75,10 +77,11 @@ def price_history(
 def section_prices(
     store: Store, ref: str, *, days: float, now: datetime | None = None
 ) -> tuple[StoredEvent, list[SectionStats]]:
-    """Per-section prices of the event over ``days``."""
+    """Per-section prices of the event over the ``days`` that end at ``now``."""
     event = store.find_event(ref)
-    since = window_start(now or datetime.now(UTC), days)
-    return event, store.section_prices(event.event_id, since=since)
+    until = now or datetime.now(UTC)
+    since = window_start(until, days)
+    return event, store.section_prices(event.event_id, since=since, until=until)
 
 
 def iso_utc(moment: datetime) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from boxoffice.errors import NotFoundError
 from boxoffice.jobs.track.store import Store, StoredListing
 from boxoffice.platforms.listings.csv_import import RowError, read_listings
+from boxoffice.settings.track import TrackSettings
 
 BATCH_ROWS = 50_000
 
@@ -23,19 +25,30 @@ class ListingsImport:
 
 
 def import_listings(
-    store: Store, lines: Iterable[str], *, source: str = "CSV", batch_rows: int = BATCH_ROWS
+    store: Store,
+    lines: Iterable[str],
+    *,
+    source: str = "CSV",
+    batch_rows: int = BATCH_ROWS,
+    now: datetime | None = None,
+    clock_skew: timedelta | None = None,
 ) -> ListingsImport:
     """Store the listings of a CSV (events must already be stored), ``batch_rows`` at a time.
 
-    Bad rows are collected with their line number and skipped; rows of unknown viagogo ids
-    are counted and skipped; a (listing_id, captured_at) already stored is ignored.
+    Bad rows (malformed ids, nonsense prices, listings captured after ``now`` +
+    ``clock_skew`` — default: the ``clock_skew_seconds`` setting) are collected with their
+    line number and skipped; rows of unknown viagogo ids are counted and skipped; a
+    (listing_id, captured_at) already stored is ignored.
     ``source`` names the file in errors.
     """
     errors: list[RowError] = []
     ids: dict[str, int | None] = {}
     batch: list[StoredListing] = []
     unknown = inserted = 0
-    for item in read_listings(lines, errors=errors, source=source):
+    if clock_skew is None:
+        clock_skew = timedelta(seconds=TrackSettings.model_fields["clock_skew_seconds"].default)
+    not_after = (now or datetime.now(UTC)) + clock_skew
+    for item in read_listings(lines, errors=errors, source=source, not_after=not_after):
         if item.viagogo_id not in ids:
             try:
                 ids[item.viagogo_id] = store.find_event(item.viagogo_id).event_id

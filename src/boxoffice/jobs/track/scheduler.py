@@ -5,6 +5,12 @@
   restart neither doubles nor skips a run; a run missed while stopped runs once on start.
 * Due runs are *claimed* in the store with a lease (row locks with ``SKIP LOCKED`` on
   PostgreSQL), so several schedulers — on several machines — never run one event twice.
+* A claim names its scheduler (``host:pid:random``). Claims of a scheduler that died on this
+  host (kill -9, a crash) are taken back at once instead of waiting for the lease to end;
+  claims held by another live scheduler, or one on another host, are logged (who holds what
+  until when) and left to their lease.
+* With ``refresh``, the events source is re-read every ``refresh_seconds`` (events added or
+  untracked meanwhile are followed without a restart; see :func:`events.refresh_events`).
 * At most ``concurrency`` snapshots run at once. An unreachable database is one log line and
   a retry after ``db_retry_seconds``, never a crash.
 """
@@ -16,6 +22,7 @@ import os
 import random
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +32,7 @@ from boxoffice.core.logging import get_logger
 from boxoffice.errors import BoxofficeError, StorageError
 from boxoffice.jobs.track.clock import Clock, RealClock
 from boxoffice.jobs.track.snapshot import SnapshotOutcome, choose_source, snapshot
-from boxoffice.jobs.track.store import ClaimedRun, Store
+from boxoffice.jobs.track.store import ClaimedRun, HeldClaim, Store
 from boxoffice.platforms.listings.models import ListingSource
 from boxoffice.settings.track import TrackSettings
 
@@ -91,6 +98,40 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def worker_process(worker: str) -> tuple[str, int] | None:
+    """(host, pid) of a worker id made by :func:`default_worker_id` (None for other names)."""
+    parts = worker.rsplit(":", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or int(parts[1]) <= 0:
+        return None
+    return parts[0], int(parts[1])
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this machine (a zombie counts as dead)."""
+    if pid <= 0:
+        return True  # not a pid we can judge: assume alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    try:  # Linux: a killed process its parent has not reaped yet is a zombie
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            state = fh.read().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def dead_here(worker: str, *, host: str, own_pid: int) -> bool:
+    """Whether ``worker`` was a scheduler on ``host`` whose process no longer exists."""
+    proc = worker_process(worker)
+    if proc is None or proc[0] != host or proc[1] == own_pid:
+        return False
+    return not process_alive(proc[1])
+
+
 @dataclass
 class SchedulerReport:
     """What a scheduler did while it ran."""
@@ -116,8 +157,13 @@ class Scheduler:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         worker: str | None = None,
+        refresh: Callable[[datetime], Awaitable[object]] | None = None,
+        refresh_seconds: float = 0.0,
     ) -> None:
         self.store = store
+        self.refresh = refresh if refresh_seconds > 0 else None
+        self.refresh_seconds = refresh_seconds
+        self._next_refresh: datetime | None = None
         self.sources = sources
         self.config = config
         self.clock = clock or RealClock()
@@ -125,6 +171,72 @@ class Scheduler:
         self.worker = worker or default_worker_id()
         self.report = SchedulerReport()
         self._inflight: set[asyncio.Task[None]] = set()
+        self.host = socket.gethostname()
+        self._next_claims_check: datetime | None = None
+        self._held_logged: frozenset[tuple[str, int, datetime]] = frozenset()
+
+    def take_back_dead_claims(self, now: datetime) -> int:
+        """Release the claims of schedulers that died on this host; log the others' claims.
+
+        Returns how many claims were taken back (their runs are due again at once).
+        """
+        held = [c for c in self.store.held_claims(now=now) if c.worker != self.worker]
+        dead: dict[str, list[HeldClaim]] = {}
+        alive: dict[str, list[HeldClaim]] = {}
+        own_pid = os.getpid()
+        for claim in held:
+            side = dead if dead_here(claim.worker, host=self.host, own_pid=own_pid) else alive
+            side.setdefault(claim.worker, []).append(claim)
+        taken = 0
+        for worker, claims in dead.items():
+            released = self.store.release_claims(worker, [c.event_id for c in claims])
+            taken += released
+            log.warning(
+                "claims of a dead scheduler taken back",
+                worker=worker,
+                events=",".join(c.viagogo_id for c in claims),
+                released=released,
+            )
+        shown = frozenset((c.worker, c.event_id, c.until) for cs in alive.values() for c in cs)
+        if shown != self._held_logged:
+            for worker, claims in alive.items():
+                log.info(
+                    "runs held by another scheduler",
+                    worker=worker,
+                    events=",".join(c.viagogo_id for c in claims),
+                    until=max(c.until for c in claims).isoformat(),
+                )
+        self._held_logged = shown
+        return taken
+
+    async def _refresh_events(self, now: datetime) -> bool:
+        """Re-read the events source when due (``refresh`` every ``refresh_seconds``); True
+        when it ran. A failing source is one log line: the scheduler goes on."""
+        if self.refresh is None:
+            return False
+        if self._next_refresh is None:
+            self._next_refresh = now + timedelta(seconds=self.refresh_seconds)
+        if now < self._next_refresh:
+            return False
+        self._next_refresh = now + timedelta(seconds=self.refresh_seconds)
+        try:
+            await self.refresh(now)
+        except StorageError:
+            raise
+        except BoxofficeError as exc:
+            log.error(
+                "events source failed, stored events kept",
+                error=exc.one_line(),
+                retry_in_s=self.refresh_seconds,
+            )
+        return True
+
+    def _check_claims(self, now: datetime) -> int:
+        """:meth:`take_back_dead_claims` at start, then at most once per ``poll_seconds``."""
+        if self._next_claims_check is not None and now < self._next_claims_check:
+            return 0
+        self._next_claims_check = now + timedelta(seconds=self.config.poll_seconds)
+        return self.take_back_dead_claims(now)
 
     async def _run_one(self, run: ClaimedRun) -> None:
         try:
@@ -212,7 +324,9 @@ class Scheduler:
                 if until is not None and now >= until:
                     break
                 try:
+                    await self._refresh_events(now)
                     self.store.ensure_schedule(now=now)
+                    self._check_claims(now)
                     free = self.config.concurrency - len(self._inflight)
                     claimed = self.store.claim_due(
                         now=now, limit=free, lease=self.config.lease, worker=self.worker
@@ -235,6 +349,9 @@ class Scheduler:
                 wait = self.config.poll_seconds
                 if due is not None:
                     wait = min(wait, max(0.0, (due - self.clock.now()).total_seconds()))
+                if self._next_refresh is not None and self.refresh is not None:
+                    left = (self._next_refresh - self.clock.now()).total_seconds()
+                    wait = min(wait, max(0.0, left))
                 if until is not None:
                     wait = min(wait, max(0.0, (until - self.clock.now()).total_seconds()))
                 await self._wait(max(wait, 0.001), stop)

@@ -4,13 +4,13 @@ price_per_ticket, currency, captured_at (ISO-8601; a time without zone is UTC)."
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from boxoffice.core.timefmt import utc_iso
 from boxoffice.errors import ConfigurationError
-from boxoffice.platforms.listings.models import MAX_QUANTITY, Listing
+from boxoffice.platforms.listings.models import MAX_QUANTITY, Listing, check_event_id, check_price
 
 COLUMNS: tuple[str, ...] = (
     "viagogo_id",
@@ -49,13 +49,14 @@ def parse_timestamp(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _row(line: int, record: dict[str, str | None]) -> ImportedListing:
+def _row(line: int, record: dict[str, str | None], not_after: datetime | None) -> ImportedListing:
     def cell(name: str) -> str:
         return (record.get(name) or "").strip()
 
     viagogo_id, listing_id = cell("viagogo_id"), cell("listing_id")
     if not viagogo_id or not listing_id:
         raise ValueError("viagogo_id and listing_id are required")
+    check_event_id(viagogo_id)
     try:
         quantity = int(cell("quantity") or "0")
         price = float(cell("price_per_ticket"))
@@ -63,12 +64,17 @@ def _row(line: int, record: dict[str, str | None]) -> ImportedListing:
         raise ValueError(
             f"quantity {cell('quantity')!r} / price {cell('price_per_ticket')!r} not numbers"
         ) from None
-    if not 0 <= quantity <= MAX_QUANTITY or not math.isfinite(price) or price < 0:
-        raise ValueError("negative or invalid quantity/price")
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise ValueError(f"quantity {quantity} out of range")
+    check_price(price, "price_per_ticket")
     try:
         captured = parse_timestamp(cell("captured_at"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"captured_at {cell('captured_at')!r} is not ISO-8601") from None
+    if not_after is not None and captured > not_after:
+        raise ValueError(
+            f"captured_at {cell('captured_at')!r} is in the future (after {utc_iso(not_after)})"
+        )
     return ImportedListing(
         viagogo_id=viagogo_id,
         listing=Listing(
@@ -85,9 +91,17 @@ def _row(line: int, record: dict[str, str | None]) -> ImportedListing:
 
 
 def read_listings(
-    lines: Iterable[str], *, errors: list[RowError], source: str = "CSV"
+    lines: Iterable[str],
+    *,
+    errors: list[RowError],
+    source: str = "CSV",
+    not_after: datetime | None = None,
 ) -> Iterator[ImportedListing]:
     """Parse a listings CSV lazily; bad rows go to ``errors`` with their line number.
+
+    Bad rows: a missing or malformed viagogo_id (not a positive whole number), a quantity or
+    price that is not a number, negative, non-finite or absurd, a captured_at that is not
+    ISO-8601 or later than ``not_after`` (now plus the clock-skew allowance).
 
     A header without the expected columns raises :class:`ConfigurationError` naming them.
     """
@@ -103,6 +117,6 @@ def read_listings(
     for record in reader:
         line = reader.line_num
         try:
-            yield _row(line, record)
+            yield _row(line, record, not_after)
         except ValueError as exc:
             errors.append(RowError(line, str(exc)))

@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 MAX_QUANTITY = 2_147_483_647
 """Tickets in one listing at most: the stores' INTEGER column (a bigger count is malformed)."""
+
+MAX_PRICE = 10_000_000_000.0
+"""Price of one ticket at most, in any currency: above it a price is nonsense (1e308, a
+listing id in the price field), never a real ticket — ten billion still covers a €100k seat
+in the currencies with the smallest units (dong, rupiah)."""
+
+_EVENT_ID = re.compile(r"[1-9][0-9]{0,17}")
+MAX_EVENT_ID_DIGITS = 18
+"""An event id (viagogo's, SeatGeek's) is a positive whole number of at most this many digits."""
+
+
+def check_price(value: float, what: str = "price") -> float:
+    """``value`` if it is a plausible ticket price (finite, 0 ≤ price ≤ :data:`MAX_PRICE`);
+    ``ValueError`` saying what is wrong otherwise."""
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} {value!r} is not a valid price")
+    if value > MAX_PRICE:
+        raise ValueError(f"{what} {value:g} is absurd (above {MAX_PRICE:g})")
+    return value
+
+
+def check_event_id(text: str) -> str:
+    """``text`` stripped if it is an event id (a positive whole number, at most
+    :data:`MAX_EVENT_ID_DIGITS` digits, no sign or leading zero); ``ValueError`` otherwise."""
+    value = text.strip()
+    if not _EVENT_ID.fullmatch(value):
+        if value.isdigit() and len(value) > MAX_EVENT_ID_DIGITS:
+            raise ValueError(
+                f"event id {value!r} has {len(value)} digits (at most {MAX_EVENT_ID_DIGITS})"
+            )
+        raise ValueError(f"event id {value!r} is not a positive whole number")
+    return value
 
 
 @dataclass(frozen=True)

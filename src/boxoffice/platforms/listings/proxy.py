@@ -8,7 +8,6 @@ total_price = price × quantity.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +15,7 @@ import httpx
 
 from boxoffice.errors import ProtocolError
 from boxoffice.platforms.listings._http import get_json
-from boxoffice.platforms.listings.models import MAX_QUANTITY, FetchResult, Listing
+from boxoffice.platforms.listings.models import MAX_QUANTITY, FetchResult, Listing, check_price
 
 
 def _text(value: Any) -> str | None:
@@ -41,8 +40,7 @@ def parse_listing(item: Any) -> Listing:
         price = float(amount)
     except ValueError:
         raise ValueError(f"listing {listing_id}: price {amount!r} is not a number") from None
-    if not math.isfinite(price) or price < 0:
-        raise ValueError(f"listing {listing_id}: price {amount!r} is not a valid price")
+    check_price(price, f"listing {listing_id}: price")
     qty_raw = item.get("availableTickets")
     if qty_raw is None or isinstance(qty_raw, bool):
         raise ValueError(f"listing {listing_id}: no availableTickets")

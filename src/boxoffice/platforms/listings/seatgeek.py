@@ -14,7 +14,12 @@ import httpx
 
 from boxoffice.errors import ProtocolError
 from boxoffice.platforms.listings._http import get_json
-from boxoffice.platforms.listings.models import FetchResult, StatsSnapshot
+from boxoffice.platforms.listings.models import (
+    MAX_QUANTITY,
+    FetchResult,
+    StatsSnapshot,
+    check_price,
+)
 
 DEFAULT_BASE_URL = "https://api.seatgeek.com/2"
 
@@ -29,17 +34,37 @@ def _num(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def parse_event_stats(data: Any) -> StatsSnapshot:
-    """A SeatGeek event object → :class:`StatsSnapshot` (missing figures stay None)."""
+def parse_event_stats(data: Any, skipped: list[str] | None = None) -> StatsSnapshot:
+    """A SeatGeek event object → :class:`StatsSnapshot` (missing figures stay None).
+
+    A price that is negative or absurd (above :data:`MAX_PRICE`), or a count out of range, is
+    dropped (None) and its reason appended to ``skipped``.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("stats"), dict):
         raise ProtocolError("SeatGeek: the event has no 'stats' object")
     stats = data["stats"]
+
+    def price(key: str) -> float | None:
+        value = _num(stats.get(key))
+        if value is None:
+            return None
+        try:
+            return check_price(value, f"stats.{key}")
+        except ValueError as exc:
+            if skipped is not None:
+                skipped.append(str(exc))
+            return None
+
     count = _num(stats.get("listing_count"))
+    if count is not None and not 0 <= count <= MAX_QUANTITY:
+        if skipped is not None:
+            skipped.append(f"stats.listing_count {count:g} out of range")
+        count = None
     return StatsSnapshot(
-        lowest=_num(stats.get("lowest_price")),
-        average=_num(stats.get("average_price")),
-        median=_num(stats.get("median_price")),
-        highest=_num(stats.get("highest_price")),
+        lowest=price("lowest_price"),
+        average=price("average_price"),
+        median=price("median_price"),
+        highest=price("highest_price"),
         listing_count=int(count) if count is not None else None,
     )
 
@@ -69,4 +94,6 @@ class SeatGeekClient:
             what=f"SeatGeek, event {external_id}",
             params=params,
         )
-        return FetchResult(stats=parse_event_stats(data))
+        skipped: list[str] = []
+        stats = parse_event_stats(data, skipped)
+        return FetchResult(stats=stats, skipped=skipped)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from boxoffice.errors import ConfigurationError
+from boxoffice.platforms.listings.models import check_event_id
 
 REQUIRED: tuple[str, ...] = ("Name", "Venue", "City", "Country", "Date", "viagogoID")
 OPTIONAL: tuple[str, ...] = ("is_tracked", "source")
@@ -148,6 +149,11 @@ def parse_rows(
             out.errors.append(f"row {number}: empty {', '.join(empty)}")
             continue
         viagogo_id = cell("viagogoID")
+        try:
+            check_event_id(viagogo_id)
+        except ValueError as exc:
+            out.errors.append(f"row {number}: viagogoID: {exc}")
+            continue
         if viagogo_id in seen:
             out.errors.append(f"row {number}: viagogoID {viagogo_id} appears twice")
             continue

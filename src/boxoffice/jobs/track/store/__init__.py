@@ -7,6 +7,7 @@ from pathlib import Path
 from boxoffice.jobs.track.store.base import (
     BucketStats,
     ClaimedRun,
+    HeldClaim,
     SectionStats,
     Store,
     StoredEvent,
@@ -16,6 +17,7 @@ from boxoffice.jobs.track.store.base import (
 __all__ = [
     "BucketStats",
     "ClaimedRun",
+    "HeldClaim",
     "SectionStats",
     "Store",
     "StoredEvent",

@@ -88,6 +88,16 @@ class ClaimedRun:
     lease_until: datetime
 
 
+@dataclass(frozen=True)
+class HeldClaim:
+    """A run some scheduler (``worker``: ``host:pid:random``) has claimed until ``until``."""
+
+    event_id: int
+    viagogo_id: str
+    worker: str
+    until: datetime
+
+
 UpsertAction = Literal["insert", "update", "unchanged"]
 
 
@@ -238,13 +248,21 @@ class Store(Protocol):
         ...
 
     def price_history(
-        self, event_id: int, *, since: datetime, bucket: timedelta
+        self,
+        event_id: int,
+        *,
+        since: datetime,
+        bucket: timedelta,
+        until: datetime | None = None,
     ) -> list[BucketStats]:
-        """Per time bucket since ``since``: min/avg/median/max price, listings, tickets."""
+        """Per time bucket from ``since`` to ``until`` (inclusive; None: no end): min/avg/
+        median/max price, listings, tickets."""
         ...
 
-    def section_prices(self, event_id: int, *, since: datetime) -> list[SectionStats]:
-        """Per section since ``since``: the same figures."""
+    def section_prices(
+        self, event_id: int, *, since: datetime, until: datetime | None = None
+    ) -> list[SectionStats]:
+        """Per section from ``since`` to ``until`` (inclusive; None: no end): the same figures."""
         ...
 
     def ensure_schedule(self, *, now: datetime) -> int:
@@ -277,4 +295,14 @@ class Store(Protocol):
 
     def run_counts(self) -> dict[int, int]:
         """How many runs were recorded per event id."""
+        ...
+
+    def held_claims(self, *, now: datetime) -> list[HeldClaim]:
+        """Claims of tracked events whose lease has not ended at ``now``, by event id."""
+        ...
+
+    def release_claims(self, worker: str, event_ids: Sequence[int]) -> int:
+        """Drop ``worker``'s claims on these events (a dead scheduler's): they are due again.
+
+        Only claims still held by ``worker`` are released; returns how many."""
         ...

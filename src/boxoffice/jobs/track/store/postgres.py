@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -32,6 +32,7 @@ from boxoffice.jobs.track.store import timescale
 from boxoffice.jobs.track.store.base import (
     BucketStats,
     ClaimedRun,
+    HeldClaim,
     SectionStats,
     StoredEvent,
     StoredListing,
@@ -147,6 +148,11 @@ _EVENT_COLUMNS = (
     "e.event_id, e.viagogo_id, e.name, e.venue, e.city, e.country, e.event_date, e.is_tracked, "
     "e.source, e.created_at, e.updated_at, e.last_listings_fetch, s.next_run_at"
 )
+
+
+# the end of an analytics window (``until``, inclusive; none given: the end of time)
+_UNTIL = "AND captured_at <= %(until)s"
+_NO_END = datetime.max.replace(tzinfo=UTC)
 
 
 def describe_url(url: str) -> str:
@@ -603,7 +609,12 @@ class PostgresStore:
         return timescale.bucket_sql(timescale=self.timescale.usable)
 
     def price_history(
-        self, event_id: int, *, since: datetime, bucket: timedelta
+        self,
+        event_id: int,
+        *,
+        since: datetime,
+        bucket: timedelta,
+        until: datetime | None = None,
     ) -> list[BucketStats]:
         """Per bucket min/avg/median (percentile_cont)/max, listings, tickets.
 
@@ -611,9 +622,9 @@ class PostgresStore:
         number of buckets each one is an index range scan (LATERAL) whose median sorts only
         its own rows; very many buckets use one GROUP BY over the bucket expression.
         """
-        now = datetime.now(since.tzinfo)
+        now = until if until is not None else datetime.now(since.tzinfo)
         many = (now - since) / bucket > MAX_LATERAL_BUCKETS
-        params = {"width": bucket, "event": event_id, "since": since}
+        params = {"width": bucket, "event": event_id, "since": since, "until": until or _NO_END}
         with self._cursor() as cur:
             if many:
                 cur.execute(
@@ -622,7 +633,7 @@ class PostgresStore:
                     "percentile_cont(0.5) WITHIN GROUP (ORDER BY price_per_ticket), "
                     "max(price_per_ticket), count(*), sum(quantity) "
                     "FROM listings WHERE event_id = %(event)s AND captured_at >= %(since)s "
-                    "GROUP BY b ORDER BY b",
+                    f"{_UNTIL} GROUP BY b ORDER BY b",
                     params,
                 )
             else:
@@ -634,6 +645,7 @@ class PostgresStore:
                     WITH bounds AS (
                         SELECT {first} AS first, max(captured_at) AS last
                         FROM listings WHERE event_id = %(event)s AND captured_at >= %(since)s
+                            {_UNTIL}
                     )
                     SELECT b.start, s.mn, s.av, s.med, s.mx, s.n, s.q
                     FROM bounds,
@@ -649,6 +661,7 @@ class PostgresStore:
                         WHERE event_id = %(event)s
                           AND captured_at >= greatest(b.start, %(since)s::timestamptz)
                           AND captured_at < b.start + %(width)s::interval
+                          {_UNTIL}
                     ) AS s
                     WHERE s.n > 0
                     ORDER BY b.start
@@ -670,16 +683,18 @@ class PostgresStore:
             for r in rows
         ]
 
-    def section_prices(self, event_id: int, *, since: datetime) -> list[SectionStats]:
+    def section_prices(
+        self, event_id: int, *, since: datetime, until: datetime | None = None
+    ) -> list[SectionStats]:
         """Per section the same figures, cheapest median first."""
         with self._cursor() as cur:
             cur.execute(
                 "SELECT coalesce(section, '') AS s, min(price_per_ticket), avg(price_per_ticket), "
                 "percentile_cont(0.5) WITHIN GROUP (ORDER BY price_per_ticket) AS med, "
                 "max(price_per_ticket), count(*), sum(quantity) "
-                "FROM listings WHERE event_id = %s AND captured_at >= %s "
-                "GROUP BY s ORDER BY med, s",
-                (event_id, since),
+                "FROM listings WHERE event_id = %(event)s AND captured_at >= %(since)s "
+                f"{_UNTIL} GROUP BY s ORDER BY med, s",
+                {"event": event_id, "since": since, "until": until or _NO_END},
             )
             rows = cur.fetchall()
         return [
@@ -777,3 +792,26 @@ class PostgresStore:
         with self._cursor() as cur:
             cur.execute("SELECT event_id, count(*) FROM runs GROUP BY event_id")
             return {int(r[0]): int(r[1]) for r in cur.fetchall()}
+
+    def held_claims(self, *, now: datetime) -> list[HeldClaim]:
+        """Unexpired claims of tracked events."""
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT s.event_id, e.viagogo_id, s.claimed_by, s.claimed_until "
+                "FROM schedule s JOIN events e ON e.event_id = s.event_id "
+                "WHERE e.is_tracked AND s.claimed_by IS NOT NULL AND s.claimed_until >= %s "
+                "ORDER BY s.event_id",
+                (now,),
+            )
+            rows = cur.fetchall()
+        return [HeldClaim(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def release_claims(self, worker: str, event_ids: Sequence[int]) -> int:
+        """Release ``worker``'s claims on these events."""
+        with self._cursor(transaction=True) as cur:
+            cur.execute(
+                "UPDATE schedule SET claimed_by = NULL, claimed_until = NULL "
+                "WHERE event_id = ANY(%s) AND claimed_by = %s",
+                (list(event_ids), worker),
+            )
+            return int(cur.rowcount)

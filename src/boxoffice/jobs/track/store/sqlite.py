@@ -28,6 +28,7 @@ from boxoffice.jobs.track.store.base import (
     EPOCH,
     BucketStats,
     ClaimedRun,
+    HeldClaim,
     SectionStats,
     StoredEvent,
     StoredListing,
@@ -137,6 +138,14 @@ MIN_BUCKETS_PER_READER = 4
 SAMPLE_SNAPSHOTS = 3
 SAMPLE_MIN = 64
 SAMPLE_MARGIN = 0.05
+
+_TICK = timedelta(microseconds=1)  # the stored precision: ``until`` inclusive = end exclusive
+
+
+def _iso_or_end(end: datetime | None) -> str:
+    """An exclusive upper bound of captured_at as stored text (None: after every time)."""
+    return iso(end) if end is not None else "~"  # "~" sorts after every ISO timestamp
+
 
 _EVENT_COLUMNS = (
     "e.event_id, e.viagogo_id, e.name, e.venue, e.city, e.country, e.event_date, e.is_tracked, "
@@ -508,7 +517,12 @@ class SqliteStore:
     # analytics --------------------------------------------------------------------------
 
     def price_history(
-        self, event_id: int, *, since: datetime, bucket: timedelta
+        self,
+        event_id: int,
+        *,
+        since: datetime,
+        bucket: timedelta,
+        until: datetime | None = None,
     ) -> list[BucketStats]:
         """Per bucket (aligned on the epoch, UTC) min/avg/median/max, listings, tickets.
 
@@ -518,19 +532,22 @@ class SqliteStore:
         ``percentile_cont(0.5)``; see :meth:`_bucket`). Very many buckets fall back to one
         window-function query.
         """
+        end = until + _TICK if until is not None else None  # exclusive bound
         bounds = self._read(
             "SELECT min(captured_at), max(captured_at) FROM listings "
-            "WHERE event_id = ? AND captured_at >= ?",
-            (event_id, iso(since)),
+            "WHERE event_id = ? AND captured_at >= ? AND captured_at < ?",
+            (event_id, iso(since), _iso_or_end(end)),
         )[0]
         first, last = from_iso(bounds[0]), from_iso(bounds[1])
         if first is None or last is None:
             return []
         start = bucket_start(first, bucket)
         if (last - start) / bucket > MAX_BUCKET_QUERIES:
-            return self._price_history_window(event_id, since=since, bucket=bucket)
+            return self._price_history_window(event_id, since=since, bucket=bucket, end=end)
         with self._snapshot():
-            return self._buckets(event_id, since=since, start=start, last=last, bucket=bucket)
+            return self._buckets(
+                event_id, since=since, start=start, last=last, bucket=bucket, end=end
+            )
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -549,11 +566,13 @@ class SqliteStore:
         start: datetime,
         last: datetime,
         bucket: timedelta,
+        end: datetime | None = None,
     ) -> list[BucketStats]:
         ranges: list[tuple[datetime, datetime, datetime]] = []  # (bucket, lower, upper)
         lower = max(since, start)
         while start <= last:
-            ranges.append((start, lower, start + bucket))
+            upper = start + bucket if end is None else min(start + bucket, end)
+            ranges.append((start, lower, upper))
             start = lower = start + bucket
         found = self._scan_buckets(event_id, ranges)
         out: list[BucketStats] = []
@@ -695,7 +714,7 @@ class SqliteStore:
         return lo, math.nextafter(hi, math.inf)
 
     def _price_history_window(
-        self, event_id: int, *, since: datetime, bucket: timedelta
+        self, event_id: int, *, since: datetime, bucket: timedelta, end: datetime | None = None
     ) -> list[BucketStats]:
         width = int(bucket.total_seconds())
         rows = self._read(
@@ -704,6 +723,7 @@ class SqliteStore:
                 SELECT (unixepoch(captured_at) / :w) * :w AS k, price_per_ticket AS p,
                        quantity AS q
                 FROM listings WHERE event_id = :e AND captured_at >= :since
+                    AND captured_at < :end
             ), r AS (
                 SELECT k, p, q, row_number() OVER (PARTITION BY k ORDER BY p) AS rn,
                        count(*) OVER (PARTITION BY k) AS n
@@ -714,7 +734,7 @@ class SqliteStore:
                    max(p), count(*), sum(q)
             FROM r GROUP BY k ORDER BY k
             """,
-            {"w": width, "e": event_id, "since": iso(since)},
+            {"w": width, "e": event_id, "since": iso(since), "end": _iso_or_end(end)},
         )
         out = []
         for r in rows:
@@ -733,8 +753,11 @@ class SqliteStore:
             )
         return out
 
-    def section_prices(self, event_id: int, *, since: datetime) -> list[SectionStats]:
+    def section_prices(
+        self, event_id: int, *, since: datetime, until: datetime | None = None
+    ) -> list[SectionStats]:
         """Per section the same figures, cheapest median first."""
+        end = until + _TICK if until is not None else None
         rows = self._read(
             """
             WITH r AS (
@@ -743,13 +766,14 @@ class SqliteStore:
                                           ORDER BY price_per_ticket) AS rn,
                        count(*) OVER (PARTITION BY coalesce(section, '')) AS n
                 FROM listings WHERE event_id = :e AND captured_at >= :since
+                    AND captured_at < :end
             )
             SELECT k, min(p), avg(p),
                    avg(CASE WHEN rn = (n + 1) / 2 OR rn = n / 2 + 1 THEN p END),
                    max(p), count(*), sum(q)
             FROM r GROUP BY k ORDER BY 4, k
             """,
-            {"e": event_id, "since": iso(since)},
+            {"e": event_id, "since": iso(since), "end": _iso_or_end(end)},
         )
         return [
             SectionStats(
@@ -851,3 +875,31 @@ class SqliteStore:
         """Runs logged per event id."""
         rows = self._read("SELECT event_id, count(*) FROM runs GROUP BY event_id")
         return {int(r[0]): int(r[1]) for r in rows}
+
+    def held_claims(self, *, now: datetime) -> list[HeldClaim]:
+        """Unexpired claims of tracked events."""
+        rows = self._read(
+            "SELECT s.event_id, e.viagogo_id, s.claimed_by, s.claimed_until "
+            "FROM schedule s JOIN events e USING (event_id) "
+            "WHERE e.is_tracked = 1 AND s.claimed_by IS NOT NULL AND s.claimed_until >= ? "
+            "ORDER BY s.event_id",
+            (iso(now),),
+        )
+        out = []
+        for r in rows:
+            until = from_iso(r[3])
+            assert until is not None
+            out.append(HeldClaim(int(r[0]), r[1], r[2], until))
+        return out
+
+    def release_claims(self, worker: str, event_ids: Sequence[int]) -> int:
+        """Release ``worker``'s claims on these events."""
+        with self._write() as conn:
+            return sum(
+                conn.execute(
+                    "UPDATE schedule SET claimed_by = NULL, claimed_until = NULL "
+                    "WHERE event_id = ? AND claimed_by = ?",
+                    (event_id, worker),
+                ).rowcount
+                for event_id in event_ids
+            )
