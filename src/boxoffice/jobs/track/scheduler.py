@@ -200,7 +200,11 @@ class Scheduler:
         shown = frozenset((c.worker, c.event_id, c.until) for cs in alive.values() for c in cs)
         if shown != self._held_logged:
             for worker, claims in alive.items():
-                log.info(
+                proc = worker_process(worker)
+                # another live scheduler on this machine is worth a word on the console; on
+                # other machines it is how several schedulers share the work
+                here = proc is not None and proc[0] == self.host
+                (log.warning if here else log.info)(
                     "runs held by another scheduler",
                     worker=worker,
                     events=",".join(c.viagogo_id for c in claims),
