@@ -93,14 +93,26 @@ def init_db(ctx: typer.Context, db: DbOpt = None) -> None:
     with _store(settings) as store:
         version = store.schema_version()
         extra = ""
+        out = _console(ctx)
         ts = getattr(store, "timescale", None)
         if ts is not None:
-            extra = (
-                f", TimescaleDB {ts.installed} (hypertable, compression by event)"
-                if ts.usable
-                else ", plain PostgreSQL (date_bin buckets; TimescaleDB not available)"
+            for change in ts.changes:
+                out.print(f"changed: {change}", soft_wrap=True)
+            extra = f", {ts.summary()}"
+            if ts.installed is None:
+                extra += " (date_bin buckets)"
+        out.print(
+            f"store ready: {store.describe()} — schema version {version}{extra}", soft_wrap=True
+        )
+        if ts is not None and ts.old_key:
+            out.print(
+                f"[yellow]note:[/] listings has an older layout ({ts.old_key}): imports are "  # noqa: S608 (advice text)
+                "slower (~45 % here). A hypertable cannot rebuild its key in place: for the "
+                "current layout, run init-db on a new database and copy the rows over (psql: "
+                "`\\copy (SELECT * FROM listings) TO 'l.csv' CSV` here, `\\copy listings FROM "
+                "'l.csv' CSV` there).",
+                soft_wrap=True,
             )
-        _console(ctx).print(f"store ready: {store.describe()} — schema version {version}{extra}")
 
 
 @app.command("fetch-events")

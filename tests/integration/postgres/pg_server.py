@@ -50,8 +50,11 @@ def _free_port() -> int:
 class PostgresServer:
     """One throw-away PostgreSQL cluster; ``url(db)`` gives connection URLs."""
 
-    def __init__(self) -> None:
-        self.bindir = find_bindir()
+    #: more ``-c name=value`` server options (a subclass sets them, e.g. a preload library)
+    extra_options = ""
+
+    def __init__(self, bindir: Path | None = None) -> None:
+        self.bindir = bindir or find_bindir()
         self.as_root = os.geteuid() == 0
         self.base = Path(tempfile.mkdtemp(prefix="boxoffice-pg-"))
         self.datadir = self.base / "data"
@@ -79,7 +82,7 @@ class PostgresServer:
         options = (
             f"-p {self.port} -h 127.0.0.1 -k {self.base} -F "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=50 -c shared_buffers=128MB"
+            "-c max_connections=50 -c shared_buffers=128MB " + self.extra_options
         )
         proc = self._run(
             "pg_ctl", "-D", str(self.datadir), "-o", options,

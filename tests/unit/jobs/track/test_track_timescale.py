@@ -1,87 +1,70 @@
-"""TimescaleDB: detection via pg_extension / pg_available_extensions and the SQL emitted."""
+"""TimescaleDB helpers that need no server: intervals, the status line, the SQL built.
+
+What the store does on a real TimescaleDB is tested against the real extension in
+tests/integration/timescale/.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+
+import pytest
 
 from boxoffice.jobs.track.store import timescale
+from boxoffice.jobs.track.store.timescale import TimescaleStatus
 
 
-class FakeCursor:
-    """Answers the detection queries from a script and records every statement."""
-
-    def __init__(
-        self,
-        *,
-        installed: str | None,
-        available: str | None,
-        hypertable: bool = False,
-        fail_create: bool = False,
-    ) -> None:
-        self.installed = installed
-        self.available = available
-        self.hypertable = hypertable
-        self.fail_create = fail_create
-        self.statements: list[str] = []
-        self._next: Any = None
-
-    def execute(self, query: Any, params: Any = None) -> None:
-        sql = str(query)
-        self.statements.append(sql)
-        if "FROM pg_extension" in sql:
-            self._next = (self.installed,) if self.installed else None
-        elif "FROM pg_available_extensions" in sql:
-            self._next = (self.available,) if self.available else None
-        elif "timescaledb_information.hypertables" in sql:
-            self._next = (1,) if self.hypertable else None
-        elif sql.startswith("CREATE EXTENSION"):
-            if self.fail_create:
-                raise RuntimeError('extension "timescaledb" must be preloaded')
-            self.installed = self.available
-        else:
-            self._next = None
-
-    def fetchone(self) -> Any:
-        return self._next
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7 days", timedelta(days=7)),
+        ("1 day", timedelta(days=1)),
+        ("1 day 02:00:00", timedelta(days=1, hours=2)),
+        ("12:00:00", timedelta(hours=12)),
+        ("00:30:00", timedelta(minutes=30)),
+        ("", None),
+        ("soon", None),
+    ],
+)
+def test_postgresql_intervals_are_read(text: str, expected: timedelta | None) -> None:
+    assert timescale.parse_interval(text) == expected
 
 
-def test_plain_postgresql_gets_no_timescale_sql() -> None:
-    cur = FakeCursor(installed=None, available=None)
-    status = timescale.enable(cur, compress_after=timedelta(days=7))
-    assert not status.usable
-    assert not any("create_hypertable" in s or "CREATE EXTENSION" in s for s in cur.statements)
+def test_interval_literal_is_in_whole_units() -> None:
+    assert timescale.interval_sql(timedelta(days=3)) == "INTERVAL '3 days'"
+    assert timescale.interval_sql(timedelta(hours=36)) == "INTERVAL '36 hours'"
+    assert timescale.interval_sql(timedelta(seconds=90)) == "INTERVAL '90 seconds'"
+
+
+def test_status_line_says_what_the_catalog_says() -> None:
+    full = TimescaleStatus(
+        installed="2.28.3",
+        available="2.28.3",
+        preloaded=True,
+        hypertable=True,
+        compression=True,
+        segmentby=("event_id",),
+        policy_after=timedelta(days=7),
+        policy_job=1000,
+    )
+    assert full.usable
+    assert full.summary() == (
+        "TimescaleDB 2.28.3: hypertable, compression by event_id, policy after 7 days"
+    )
+    bare = TimescaleStatus(installed="2.28.3", available="2.28.3", preloaded=True)
+    assert not bare.usable
+    assert bare.summary() == "TimescaleDB 2.28.3: listings is not a hypertable"
+    plain = TimescaleStatus(installed=None, available=None)
+    assert plain.summary() == "plain PostgreSQL"
+    unloaded = TimescaleStatus(installed=None, available="2.28.3", preloaded=False)
+    assert unloaded.summary() == "TimescaleDB 2.28.3 available but not preloaded"
+
+
+def test_bucket_expression_per_backend() -> None:
+    assert timescale.bucket_sql(timescale=True).startswith("time_bucket(")
     assert timescale.bucket_sql(timescale=False).startswith("date_bin(")
 
 
-def test_available_extension_is_created_and_hypertable_set_up() -> None:
-    cur = FakeCursor(installed=None, available="2.17.2")
-    status = timescale.enable(cur, compress_after=timedelta(days=3))
-    assert status.usable
-    assert status.installed == "2.17.2"
-    emitted = "\n".join(cur.statements)
-    assert "CREATE EXTENSION IF NOT EXISTS timescaledb" in emitted
-    assert "create_hypertable('listings', 'captured_at'" in emitted
-    assert "timescaledb.compress_segmentby = 'event_id'" in emitted
-    assert "add_compression_policy('listings', INTERVAL '259200 seconds'" in emitted
-    assert timescale.bucket_sql(timescale=True).startswith("time_bucket(")
-
-
-def test_installed_extension_with_existing_hypertable_is_left_alone() -> None:
-    cur = FakeCursor(installed="2.17.2", available="2.17.2", hypertable=True)
-    assert timescale.enable(cur, compress_after=timedelta(days=7)).usable
-    assert not any("create_hypertable" in s for s in cur.statements)
-    assert not any("CREATE EXTENSION" in s for s in cur.statements)
-
-
-def test_unloadable_extension_degrades_to_plain_postgresql() -> None:
-    cur = FakeCursor(installed=None, available="2.17.2", fail_create=True)
-    status = timescale.enable(cur, compress_after=timedelta(days=7))
-    assert not status.usable
-    assert not any("create_hypertable" in s for s in cur.statements)
-
-
-def test_no_compression_policy_when_disabled() -> None:
-    statements = timescale.setup_statements(compress_after=None)
-    assert not any("add_compression_policy" in s for s in statements)
-    assert any("compress_orderby = 'captured_at DESC, listing_id'" in s for s in statements)
+def test_the_hypertable_is_made_without_default_indexes() -> None:
+    assert "create_default_indexes => FALSE" in timescale.HYPERTABLE_SQL
+    assert "migrate_data => TRUE" in timescale.HYPERTABLE_SQL

@@ -29,6 +29,7 @@ from psycopg.conninfo import conninfo_to_dict
 from boxoffice.core.logging import redact_url
 from boxoffice.errors import NotFoundError, StorageError
 from boxoffice.jobs.track.store import timescale
+from boxoffice.jobs.track.store._common import iso
 from boxoffice.jobs.track.store.base import (
     BucketStats,
     ClaimedRun,
@@ -46,6 +47,15 @@ from boxoffice.platforms.sheets.rows import EventRow
 
 MIGRATION_LOCK = 7_246_133  # pg_advisory_xact_lock key of boxoffice track migrations
 MAX_LATERAL_BUCKETS = 2000
+
+# plpgsql: hyper := listings (in this schema) is a TimescaleDB hypertable. The view exists
+# only with the extension, so it is looked up dynamically.
+_IS_HYPERTABLE = """
+        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+            EXECUTE 'SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables '
+                || 'WHERE hypertable_schema = current_schema() '
+                || 'AND hypertable_name = ''listings'')' INTO hyper;
+        END IF;"""
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -111,11 +121,15 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: the same key, (listing_id, captured_at) of DESIGN §6, declared captured_at first (as
     # in SQLite): a snapshot (one captured_at) then appends to the right edge of the key's
     # B-tree instead of touching one leaf page per listing_id, a quarter faster to ingest.
-    # A TimescaleDB hypertable keeps its key (it cannot be rebuilt under compression).
-    """
+    # A TimescaleDB hypertable keeps its key (it cannot be rebuilt under compression); whether
+    # listings *is* one decides, not whether the extension exists (an admin may have created it
+    # before the first init-db, when listings is still a plain table).
+    f"""
     DO $$
+    DECLARE hyper boolean := false;
     BEGIN
-        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+        {_IS_HYPERTABLE}
+        IF NOT hyper THEN
             ALTER TABLE listings DROP CONSTRAINT listings_pkey;
             ALTER TABLE listings ADD PRIMARY KEY (captured_at, listing_id);
         END IF;
@@ -125,10 +139,12 @@ MIGRATIONS: tuple[str, ...] = (
     # 3: listing ids are opaque, so byte order (COLLATE "C") serves them: every key comparison
     # becomes a memcmp instead of the locale's strcoll (ingest ~13 % faster with C.UTF-8, more
     # under en_US). Rebuilds the key index once. A TimescaleDB hypertable keeps its column.
-    """
+    f"""
     DO $$
+    DECLARE hyper boolean := false;
     BEGIN
-        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+        {_IS_HYPERTABLE}
+        IF NOT hyper THEN
             ALTER TABLE listings ALTER COLUMN listing_id TYPE TEXT COLLATE "C";
         END IF;
     END
@@ -277,7 +293,9 @@ class PostgresStore:
     # schema -----------------------------------------------------------------------------
 
     def migrate(self) -> int:
-        """Apply pending migrations (advisory-locked), then TimescaleDB set-up if available."""
+        """Apply pending migrations and bring TimescaleDB in line with the settings (where the
+        server has it), in one transaction under an advisory lock: concurrent runs wait for
+        each other and nothing is left half done."""
         with self._cursor(transaction=True) as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             cur.execute(
@@ -296,8 +314,7 @@ class PostgresStore:
             for index in range(version, len(MIGRATIONS)):
                 cur.execute(MIGRATIONS[index].encode())
                 cur.execute("INSERT INTO schema_version (version) VALUES (%s)", (index + 1,))
-        with self._cursor() as cur:
-            self.timescale = timescale.enable(cur, compress_after=self.compress_after)
+            self.timescale = timescale.reconcile(cur, compress_after=self.compress_after)
         return len(MIGRATIONS)
 
     def _check_schema(self) -> None:
@@ -671,7 +688,7 @@ class PostgresStore:
             rows = cur.fetchall()
         return [
             BucketStats(
-                key=r[0].isoformat(),
+                key=iso(r[0]),  # the same text as the SQLite store's
                 bucket=r[0],
                 min=float(r[1]),
                 avg=float(r[2]),
