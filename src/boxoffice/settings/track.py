@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from boxoffice.core.pacing import JitterStrategy
+from boxoffice.settings.notify import NotifyOverride
 
 
 class TrackSettings(BaseModel):
@@ -70,6 +71,10 @@ class TrackSettings(BaseModel):
     )
     compress_after: str | None = Field(
         "7 days", description="TimescaleDB compression policy age (empty = no policy)"
+    )
+
+    notify: NotifyOverride | None = Field(
+        None, description="this job's own notification channels, events and heartbeat URL"
     )
 
     @model_validator(mode="after")
