@@ -73,6 +73,9 @@ class TrackSettings(BaseModel):
         "7 days", description="TimescaleDB compression policy age (empty = no policy)"
     )
 
+    notify_after_failures: int = Field(
+        3, ge=1, description="notify when a source or the store failed this many runs in a row"
+    )
     notify: NotifyOverride | None = Field(
         None, description="this job's own notification channels, events and heartbeat URL"
     )
