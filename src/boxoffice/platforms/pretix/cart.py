@@ -5,7 +5,8 @@ pretix's cart fragment (``pretixpresale/event/fragment_cart.html``) renders::
     <p id="cart-deadline" data-expires="2026-08-01 12:30:00+0000" …>
         The items in your cart are reserved for you for 30 minutes.
 
-``data-expires`` is the cart's first expiry (Django ``Y-m-d H:i:sO``).
+``data-expires`` is the cart's first expiry (Django ``Y-m-d H:i:sO``); the checkout's header
+shows the same instant on ``#cart-deadline-short``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import re
 from datetime import datetime
 
 _DEADLINE = re.compile(
-    r"""<[^>]*\bid=["']cart-deadline["'][^>]*\bdata-expires=["']([^"']+)["']"""
-    r"""|<[^>]*\bdata-expires=["']([^"']+)["'][^>]*\bid=["']cart-deadline["']""",
+    r"""<[^>]*\bid=["']cart-deadline(?:-short)?["'][^>]*\bdata-expires=["']([^"']+)["']"""
+    r"""|<[^>]*\bdata-expires=["']([^"']+)["'][^>]*\bid=["']cart-deadline(?:-short)?["']""",
     re.IGNORECASE,
 )
 _FORMATS = ("%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z")
