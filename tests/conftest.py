@@ -9,6 +9,8 @@ import pytest
 
 from boxoffice.core import pacing
 
+pytest_plugins = ["tests.monitoring"]  # local_monitor: notification inbox + heartbeat monitor
+
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(

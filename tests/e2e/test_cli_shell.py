@@ -124,7 +124,7 @@ def test_a_boxoffice_error_is_one_line_and_its_exit_code(tmp_path: Path) -> None
     lines = proc.stderr.strip().splitlines()
     assert lines == [
         "error: unknown simulator no-such-simulator — choose from "
-        "pretix-marketplace, booked3, librebooking, vivenu, webhook, listings"
+        "pretix-marketplace, booked3, librebooking, vivenu, webhook, listings, monitor"
     ]
     assert proc.stdout == ""
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from boxoffice.cli.main import app
 from boxoffice.errors import ConfigurationError, NotFoundError
+from boxoffice.jobs.track.store import sqlite as sqlite_store
 from boxoffice.sandbox import listings as listings_sim
 from boxoffice.sandbox.server import SandboxServer
 
@@ -56,7 +57,7 @@ def run(*args: str) -> str:
 
 def test_full_flow(env: dict[str, Path]) -> None:
     db = str(env["db"])
-    assert "schema version 2" in run("init-db", "--db", db)
+    assert f"schema version {len(sqlite_store.MIGRATIONS)}" in run("init-db", "--db", db)
     out = run("fetch-events", "--db", db, "--events", f"csv:{env['events']}")
     assert "2 new" in out
     assert "1 not tracked" in out
@@ -212,7 +213,7 @@ def test_readers_given_a_wrong_db_path_create_nothing_and_say_so(tmp_path: Path)
         assert result.exception.one_line() == expected
     assert not typo.parent.exists()
     # a writer still creates the store, after which the readers work
-    assert "schema version 2" in run("init-db", "--db", str(typo))
+    assert f"schema version {len(sqlite_store.MIGRATIONS)}" in run("init-db", "--db", str(typo))
     assert json.loads(run("show-events", "--db", str(typo), "--json")) == []
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
 import typer
 
+from boxoffice.cli._notify import NotifyOpt, announcer_for
 from boxoffice.cli.context import get_ctx
+from boxoffice.core.events import Announcer, Event
 from boxoffice.errors import EXIT_NO_RESULT
 from boxoffice.jobs.book import commands
+from boxoffice.jobs.book.keep_trying import KeepTrying, parse_duration
+from boxoffice.jobs.book.notices import book_events
 from boxoffice.jobs.book.plan import parse_attributes, parse_ids
 from boxoffice.jobs.book.report import render, reservations_table
 from boxoffice.jobs.book.runner import plan_from
@@ -92,6 +97,18 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Do everything but the create calls.")
     ] = False,
+    keep_trying: Annotated[
+        str | None,
+        typer.Option(
+            "--keep-trying",
+            help="After a lost race, keep re-checking this long (e.g. 10m) and book a place "
+            "freed by a cancellation.",
+        ),
+    ] = None,
+    retry_interval: Annotated[
+        str, typer.Option("--retry-interval", help="Re-check every (±20 %), e.g. 30s.")
+    ] = "30s",
+    notify_urls: NotifyOpt = None,
     json_out: JsonOut = False,
     url: Url = None,
     dialect: Dialect = None,
@@ -130,13 +147,30 @@ def run(
     def say(line: str) -> None:
         err.print(f"[dim]· {line}[/]")
 
-    report = commands.race(settings, plan, say=say)
+    keep = (
+        KeepTrying(
+            parse_duration(keep_trying, what="--keep-trying"),
+            parse_duration(retry_interval, what="--retry-interval"),
+        )
+        if keep_trying
+        else None
+    )
+    announcer = announcer_for(settings, "book", extra=notify_urls or [], err=err)
+    report = commands.race(settings, plan, say=say, keep=keep)
+    kept_trying = keep is not None and report.won is not None and report.won.sent_at is None
+    asyncio.run(_announce(announcer, book_events(plan, report, kept_trying=kept_trying)))
     if json_out:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         render(app_ctx.console, report)
     if report.won_reference is None and not report.dry_run:
         raise typer.Exit(EXIT_NONE_WON)
+
+
+async def _announce(announcer: Announcer, events: list[Event]) -> None:
+    """Send the run's outcome (after the race, never during it)."""
+    for event in events:
+        await announcer.send(event)
 
 
 @app.command("availability")

@@ -163,11 +163,12 @@ def check_cdp(cdp_url: str) -> Check:
 def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:
     """Validate each configured channel; with ``send_test``, send it a test message."""
     channels: list[tuple[str, str, Any]] = []
-    for url in settings.notify.apprise:
+    apprise, imessage, webhook = _configured_channels(settings)
+    for url in apprise:
         channels.append(("apprise", redact_url(url, host_only=True), url))
-    for number in settings.notify.imessage:
+    for number in imessage:
         channels.append(("imessage", number, number))
-    for url in settings.notify.webhook:
+    for url in webhook:
         channels.append(("webhook", redact_url(url, host_only=True), url))
     if not channels:
         return [
@@ -183,6 +184,61 @@ def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:
             checks.append(_send_test(name, kind, target))
         else:
             checks.append(Check(name, True, "valid (use --send-test to send a test message)"))
+    return checks
+
+
+def _job_overrides(settings: Settings) -> list[tuple[str, Any]]:
+    """(label, NotifyOverride) of every job's and every watch's own ``notify`` table."""
+    out: list[tuple[str, Any]] = []
+    for job in ("watch", "book", "sync", "track"):
+        override = getattr(getattr(settings, job), "notify", None)
+        if override is not None:
+            out.append((job, override))
+    for entry in settings.watch.watches:
+        if entry.notify is not None:
+            out.append((f"watch {entry.name or entry.event}", entry.notify))
+    return out
+
+
+def _configured_channels(settings: Settings) -> tuple[list[str], list[str], list[str]]:
+    """Apprise URLs, iMessage numbers and webhooks of ``[notify]`` and every job's table."""
+    lists: tuple[list[str], list[str], list[str]] = (
+        list(settings.notify.apprise),
+        list(settings.notify.imessage),
+        list(settings.notify.webhook),
+    )
+    for _, override in _job_overrides(settings):
+        for target, extra in zip(
+            lists, (override.apprise, override.imessage, override.webhook), strict=True
+        ):
+            target.extend(v for v in extra or () if v not in target)
+    return lists
+
+
+def check_heartbeats(settings: Settings, *, send_test: bool) -> list[Check]:
+    """Each job's heartbeat URL is well formed; with ``send_test``, it gets one ping."""
+    from boxoffice.core.heartbeat import Heartbeat
+
+    urls = [(label, o.heartbeat) for label, o in _job_overrides(settings) if o.heartbeat]
+    if not urls:
+        return []  # nothing to check (a --heartbeat flag is checked by its run)
+    checks: list[Check] = []
+    for label, url in urls:
+        name = f"heartbeat {label} {redact_url(url, host_only=True)}"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            checks.append(Check(name, False, "not an http(s) URL"))
+            continue
+        if not send_test:
+            checks.append(Check(name, True, "valid (use --send-test to ping it)"))
+            continue
+        heartbeat = Heartbeat(url, timeout=5.0)
+
+        async def ping(hb: Heartbeat = heartbeat) -> Any:
+            return await hb.success("boxoffice doctor --send-test")
+
+        result = asyncio.run(ping())
+        checks.append(Check(name, result.ok, f"ping: {result.detail}"))
     return checks
 
 
@@ -264,6 +320,7 @@ def run_checks(
     ]
     checks.extend(check_browser(settings))
     checks.extend(check_notify(settings, send_test=send_test))
+    checks.extend(check_heartbeats(settings, send_test=send_test))
     checks.append(check_database(settings))
     return checks
 
@@ -278,7 +335,10 @@ def doctor(
     ] = False,
     send_test: Annotated[
         bool,
-        typer.Option("--send-test", help="Send a test message to each notification channel."),
+        typer.Option(
+            "--send-test",
+            help="Send a test message to each notification channel and ping each heartbeat URL.",
+        ),
     ] = False,
 ) -> None:
     """Check this machine's set-up: config, state dir, browser, notifications, database.

@@ -30,8 +30,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from boxoffice.cli._notify import HeartbeatOpt, NotifyOpt, announcer_for, heartbeat_for
 from boxoffice.cli.context import get_ctx
+from boxoffice.core.events import Announcer, Event
+from boxoffice.core.heartbeat import guarded
 from boxoffice.errors import BoxofficeError, ConfigurationError
+from boxoffice.jobs.sync.notices import blocked_event, interrupted_event, sync_events
 from boxoffice.jobs.sync.pull import run_pull
 from boxoffice.jobs.sync.push import Outcome, PushObserver, PushPlan, PushResult, run_push
 from boxoffice.jobs.sync.regions import load_env, resolve_event, resolve_region, resolve_target
@@ -285,6 +289,8 @@ def push(
     retry_dead: Annotated[
         bool, typer.Option("--retry-dead", help="Re-queue dead letters before sending.")
     ] = False,
+    notify_urls: NotifyOpt = None,
+    heartbeat_url: HeartbeatOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Send every matching ticket as a signed ticket.created event, exactly once, resumably.
@@ -329,8 +335,13 @@ def push(
         )
     observer = _CliObserver(console, err, quiet=as_json, show_bar=not cfg.dry_run)
     ledger = ledger_for(settings)
+    announcer = announcer_for(settings, "sync", extra=notify_urls or [], err=err)
+    hb = None if cfg.dry_run else heartbeat_for(settings, "sync", heartbeat_url)
 
     async def go() -> PushResult:
+        return await guarded(hb, push_once())
+
+    async def push_once() -> PushResult:
         async with vivenu_http(settings) as vhttp, webhook_http(settings) as whttp:
             client = tickets_client(
                 vhttp,
@@ -355,6 +366,7 @@ def push(
         result: PushResult = _run(go)
     except (KeyboardInterrupt, asyncio.CancelledError):
         counts = ledger.counts(cfg.key)
+        _announce(announcer, [interrupted_event(cfg, counts["delivered"], counts["pending"])])
         typer.echo(
             _resume_line(
                 f" after {observer.delivered} deliveries this run "
@@ -363,6 +375,12 @@ def push(
             err=True,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BoxofficeError as exc:
+        _announce(announcer, [blocked_event(cfg, exc.one_line())])
+        ledger.close()
+        raise
+    try:
+        _announce(announcer, sync_events(cfg, result, ledger))
     finally:
         ledger.close()
     if as_json:
@@ -375,6 +393,17 @@ def push(
             hint=f"see `boxoffice sync status {cfg.region.name} {cfg.event}`; fix the cause, "
             "then run the same command with --retry-dead",
         )
+
+
+def _announce(announcer: Announcer, events: list[Event]) -> None:
+    """Send the run's outcome (the deliveries are over by then)."""
+
+    async def send() -> None:
+        for event in events:
+            await announcer.send(event)
+
+    if announcer and events:
+        asyncio.run(send())
 
 
 def _print_result(console: Console, url: str, result: PushResult) -> None:

@@ -16,12 +16,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from boxoffice.cli import track_alerts
+from boxoffice.cli._notify import HeartbeatOpt, NotifyOpt, announcer_for, heartbeat_for
 from boxoffice.cli.context import get_ctx
 from boxoffice.core import pacing
+from boxoffice.core.heartbeat import guarded
 from boxoffice.core.logging import redact_text
 from boxoffice.core.pacing import JITTER_STRATEGIES
 from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
 from boxoffice.jobs.track import analytics, charts, events, imports, runtime
+from boxoffice.jobs.track.notices import TrackNotices
 from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
 from boxoffice.jobs.track.snapshot import choose_source, snapshot
 from boxoffice.jobs.track.store import Store
@@ -51,6 +55,7 @@ TzOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON rows on stdout.")]
 ProxyOpt = Annotated[str | None, typer.Option(help="Listings proxy base URL.")]
+app.add_typer(track_alerts.app, name="alert")
 
 
 def _settings(ctx: typer.Context, db: str | None, **track: Any) -> Settings:
@@ -635,7 +640,14 @@ def _open_when_up(ctx: typer.Context, settings: Settings) -> Store:
             asyncio.run(pacing.sleep(wait))
 
 
-def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None:
+def _run_scheduler(
+    ctx: typer.Context,
+    settings: Settings,
+    store: Store,
+    *,
+    notify_urls: list[str] | None = None,
+    heartbeat: str | None = None,
+) -> None:
     console = _console(ctx)
     config = ScheduleConfig.from_settings(settings.track)
     console.print(
@@ -659,6 +671,13 @@ def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
+        err = get_ctx(ctx).err
+        notices = TrackNotices(
+            store,
+            announcer_for(settings, "track", extra=notify_urls or [], err=err),
+            threshold=settings.track.notify_after_failures,
+            alert_announcer=lambda urls: announcer_for(settings, "track", extra=urls, err=err),
+        )
         async with runtime.http_client(settings) as client:
             sources = runtime.listing_sources(settings, client)
 
@@ -671,19 +690,30 @@ def _run_scheduler(ctx: typer.Context, settings: Settings, store: Store) -> None
             scheduler = Scheduler(
                 store, sources, config, refresh=refresh, refresh_seconds=refresh_hours * 3600
             )
-            report = await scheduler.run(stop=stop)
+            scheduler.observer = notices
+            report = await guarded(
+                heartbeat_for(settings, "track", heartbeat), scheduler.run(stop=stop)
+            )
+            await notices.drain()
         console.print(f"scheduler stopped after {report.runs} snapshot(s)")
 
     asyncio.run(main())
 
 
-def _serve(ctx: typer.Context, settings: Settings, *, import_events: bool) -> None:
+def _serve(
+    ctx: typer.Context,
+    settings: Settings,
+    *,
+    import_events: bool,
+    notify_urls: list[str] | None = None,
+    heartbeat: str | None = None,
+) -> None:
     """Wait for the store, import the events first if asked, then schedule until stopped."""
     with contextlib.closing(_open_when_up(ctx, settings)) as store:
         if import_events:
             result = asyncio.run(_fetch_events(settings, store))
             _print_import(_console(ctx), result, source_counts=False)
-        _run_scheduler(ctx, settings, store)
+        _run_scheduler(ctx, settings, store, notify_urls=notify_urls, heartbeat=heartbeat)
 
 
 @app.command("start-scheduler")
@@ -698,6 +728,8 @@ def start_scheduler(
     proxy_url: ProxyOpt = None,
     events_source: EventsOpt = None,
     events_refresh: RefreshOpt = None,
+    notify_urls: NotifyOpt = None,
+    heartbeat: HeartbeatOpt = None,
 ) -> None:
     """Snapshot every tracked event on a randomized schedule until stopped.
 
@@ -709,7 +741,7 @@ def start_scheduler(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
         events_refresh, proxy_url=proxy_url, events=events_source,
     )  # fmt: skip
-    _serve(ctx, settings, import_events=False)
+    _serve(ctx, settings, import_events=False, notify_urls=notify_urls, heartbeat=heartbeat)
 
 
 @app.command("run")
@@ -724,6 +756,8 @@ def run(
     concurrency: ConcOpt = None,
     proxy_url: ProxyOpt = None,
     events_refresh: RefreshOpt = None,
+    notify_urls: NotifyOpt = None,
+    heartbeat: HeartbeatOpt = None,
 ) -> None:
     """init-db + fetch-events + start-scheduler (the events are re-read every --events-refresh).
 
@@ -733,4 +767,4 @@ def run(
         ctx, db, interval_hours, randomization, min_factor, max_factor, concurrency,
         events_refresh, events=events_source, proxy_url=proxy_url,
     )  # fmt: skip
-    _serve(ctx, settings, import_events=True)
+    _serve(ctx, settings, import_events=True, notify_urls=notify_urls, heartbeat=heartbeat)

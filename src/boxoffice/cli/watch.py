@@ -11,8 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
+from boxoffice.cli._notify import HeartbeatOpt, announcer_for, heartbeat_for
 from boxoffice.cli.context import get_ctx
 from boxoffice.core import notify
+from boxoffice.core.heartbeat import guarded
 from boxoffice.core.http import CookieJar, HttpOptions
 from boxoffice.demo.watch_selftest import sandbox_watch
 from boxoffice.errors import (
@@ -42,6 +44,8 @@ def _notifier(
     settings: Any, apprise: list[str], imessage: list[str], webhook: list[str]
 ) -> notify.Notifier | None:
     configured = settings.notify
+    webhook = webhook + [u for u in apprise if u.lower().startswith(("http://", "https://"))]
+    apprise = [u for u in apprise if not u.lower().startswith(("http://", "https://"))]
     if not (configured.apprise or configured.imessage or configured.webhook) and not (
         apprise or imessage or webhook
     ):
@@ -83,8 +87,12 @@ def run(
     ] = None,
     notify_urls: Annotated[
         list[str] | None,
-        typer.Option("--notify", help="Apprise URL, e.g. ntfy://ntfy.sh/topic (repeatable)"),
+        typer.Option(
+            "--notify",
+            help="Apprise URL (ntfy://ntfy.sh/topic) or http(s) JSON webhook (repeatable)",
+        ),
     ] = None,
+    heartbeat_url: HeartbeatOpt = None,
     imessage: Annotated[
         list[str] | None, typer.Option(help="iMessage number, macOS only (repeatable)")
     ] = None,
@@ -207,10 +215,14 @@ def run(
         max_unknown_pages=ws.max_unknown_pages,
     )
     out = err if as_json else console  # with --json, stdout carries the JSON document only
+    _events(options, settings, specs, url or event, notify_urls, imessage, webhook, out)
+    hb = heartbeat_for(settings, "watch", heartbeat_url)
     reporter = ConsoleReporter(out)
     try:
         with reporter:
-            reports = asyncio.run(run_watches(specs, options, reporter))
+            reports = asyncio.run(
+                guarded(hb, run_watches(specs, options, reporter), failure=_fatal)
+            )
     except KeyboardInterrupt:
         done = ", ".join(f"{r.name}: {r.requests} requests" for r in reporter.rows.values())
         err.print(f"stopped by Ctrl-C ({done or 'nothing sent yet'})", markup=False)
@@ -222,6 +234,38 @@ def run(
     if not any(r.ok for r in reports) and not dry_run:
         err.print("no ticket in the cart (--max-polls used up)", markup=False)
         raise typer.Exit(EXIT_NO_TICKET)
+
+
+def _events(
+    options: RunOptions,
+    settings: Any,
+    specs: list[Any],
+    one_off: str | None,
+    notify_urls: list[str] | None,
+    imessage: list[str] | None,
+    webhook: list[str] | None,
+    out: Any,
+) -> None:
+    """Job events for every watch (a ``[[watch.watches]]`` entry's own ``notify`` applies)."""
+    flags = {
+        "extra": notify_urls or [],
+        "extra_imessage": imessage or [],
+        "extra_webhook": webhook or [],
+        "err": out,
+    }
+    options.announcer = announcer_for(settings, "watch", **flags)
+    if not one_off:
+        for spec, entry in zip(specs, settings.watch.watches, strict=False):
+            if entry.notify is not None:
+                options.announcers[spec.name] = announcer_for(
+                    settings, "watch", overrides=[entry.notify], **flags
+                )
+
+
+def _fatal(reports: list[WatchReport]) -> str | None:
+    """The heartbeat's /fail reason: the error a run without a cart add ended on."""
+    error = exit_error(reports)
+    return error.one_line() if error is not None else None
 
 
 def _check_browser(configured: Path | None, err: Any) -> None:

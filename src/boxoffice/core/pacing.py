@@ -223,3 +223,27 @@ class RateLimiter:
                     self._tokens = 1.0
             self._tokens -= 1
             return waited
+
+
+#: A failed notification channel is retried after these waits (then reported).
+NOTIFY_RETRY_BASE = 2.0
+NOTIFY_RETRY_CAP = 30.0
+
+
+def notify_retry_delays(retries: int = 3) -> list[float]:
+    """Waits before each retry of a failed notification channel: 2, 4, 8 … capped at 30 s."""
+    if retries < 0:
+        raise ValueError("retries must be >= 0")
+    return backoff_schedule(NOTIFY_RETRY_BASE, 2.0, NOTIFY_RETRY_CAP, retries)
+
+
+def quiet_period_over(last: float | None, now: float, period: float) -> bool:
+    """Whether a rate-limited message may go out again: never sent, or ``period`` s passed."""
+    return last is None or now - last >= period
+
+
+def heartbeat_wait(interval: float, elapsed: float) -> float:
+    """Seconds until the next heartbeat ping, ``elapsed`` s after the previous one."""
+    if interval <= 0:
+        raise ValueError("interval must be > 0")
+    return max(0.0, interval - elapsed)

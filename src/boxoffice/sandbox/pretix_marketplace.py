@@ -34,6 +34,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -116,6 +117,7 @@ class MarketState:
             self.markup: Markup = "default"
             self.require_referer = True
             self.carts: dict[str, list[str]] = {}
+            self.cart_expiry: dict[str, datetime] = {}
             self.log: deque[RequestRecord] = deque(maxlen=LOG_LIMIT)
             self.version = f"{self.rng.getrandbits(32):08x}"
 
@@ -381,8 +383,15 @@ def render_event(state: MarketState, token: str) -> str:
     )
 
 
-def render_checkout(state: MarketState, listing_ids: list[str]) -> str:
-    """Checkout step 1 with the session's cart rows."""
+#: How long a cart add stays reserved (pretix's default reservation period).
+RESERVATION_MINUTES = 30
+
+
+def render_checkout(
+    state: MarketState, listing_ids: list[str], expires: datetime | None = None
+) -> str:
+    """Checkout step 1 with the session's cart rows (and, like pretix's cart fragment, the
+    ``#cart-deadline`` paragraph saying until when they are reserved)."""
     rows = []
     for lid in listing_ids:
         item = state.listings.get(lid)
@@ -399,6 +408,12 @@ def render_checkout(state: MarketState, listing_ids: list[str]) -> str:
         + '<div class="panel panel-primary cart"><div class="panel-heading"><h3 class="panel-'
         'title">Your cart</h3></div><div class="panel-body">'
         + "".join(rows)
+        + (
+            f'<p id="cart-deadline" data-expires="{expires:%Y-%m-%d %H:%M:%S%z}">The items in '
+            f"your cart are reserved for you for {RESERVATION_MINUTES} minutes.</p>"
+            if expires is not None
+            else ""
+        )
         + "</div></div>\n"
         + _foot()
     )
@@ -577,6 +592,9 @@ def create_app(seed: int = 0, event: str = "demo/99x1") -> Starlette:
             set_cookie(response, request, session_name, session)
         with state.lock:
             state.carts.setdefault(session, []).append(listing_id)
+            state.cart_expiry.setdefault(
+                session, datetime.now(UTC) + timedelta(minutes=RESERVATION_MINUTES)
+            )
         return response
 
     def checkout(request: Request) -> Response:
@@ -584,9 +602,10 @@ def create_app(seed: int = 0, event: str = "demo/99x1") -> Starlette:
         session = request.cookies.get(session_name, "")
         with state.lock:
             cart = list(state.carts.get(session, []))
+            expires = state.cart_expiry.get(session)
         if not cart:
             return RedirectResponse(f"/{state.event}/?error=empty-cart", status_code=302)
-        return HTMLResponse(render_checkout(state, cart))
+        return HTMLResponse(render_checkout(state, cart, expires))
 
     # ------------------------------------------------------------ control API
 

@@ -18,6 +18,7 @@ SIMULATORS: dict[str, str] = {
     "vivenu": "boxoffice.sandbox.vivenu",
     "webhook": "boxoffice.sandbox.webhook_receiver",
     "listings": "boxoffice.sandbox.listings",
+    "monitor": "boxoffice.sandbox.monitor",
 }
 
 

@@ -18,6 +18,8 @@ from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from boxoffice.settings.book import BookSettings
+from boxoffice.settings.notify import NotifyOverride as NotifyOverride
+from boxoffice.settings.notify import NotifySettings as NotifySettings
 from boxoffice.settings.sync import SyncSettings
 from boxoffice.settings.track import TrackSettings
 from boxoffice.settings.watch import WatchSettings
@@ -31,14 +33,6 @@ class HttpSettings(BaseModel):
     keepalive_expiry: float = Field(60.0, gt=0, description="idle keep-alive, seconds")
     http2: bool = Field(True, description="negotiate HTTP/2 when the server offers it")
     user_agent: str = Field("", description="User-Agent header; empty = boxoffice/<version>")
-
-
-class NotifySettings(BaseModel):
-    """Notification channels shared by every job."""
-
-    apprise: list[str] = Field(default_factory=list, description="Apprise URLs (ntfy://…, …)")
-    imessage: list[str] = Field(default_factory=list, description="iMessage numbers (macOS)")
-    webhook: list[str] = Field(default_factory=list, description="JSON webhook URLs")
 
 
 class BrowserSettings(BaseModel):

@@ -25,6 +25,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
+from boxoffice.settings.notify import NotifyOverride
+
 
 class BookSettings(BaseModel):
     """Settings of the book job."""
@@ -71,6 +73,10 @@ class BookSettings(BaseModel):
         ge=0,
         le=1000,
         description="fire this many ms after the measured T0 (absorbs clock-estimate error)",
+    )
+
+    notify: NotifyOverride | None = Field(
+        None, description="this job's own notification channels, events and heartbeat URL"
     )
 
     def secret_values(self) -> list[str]:

@@ -24,6 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from boxoffice.settings.notify import NotifyOverride
+
 # Svix's schedule after the first (immediate) attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
 SVIX_SCHEDULE: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
@@ -92,6 +94,10 @@ class SyncSettings(BaseModel):
     out_dir: Path = Field(Path("."), description="where `sync pull` writes purchased_tickets/")
     progress_dir: Path = Field(
         Path("."), description="where historical_sync_progress_<REGION>.json is written"
+    )
+
+    notify: NotifyOverride | None = Field(
+        None, description="this job's own notification channels, events and heartbeat URL"
     )
 
     @field_validator("statuses", mode="before")

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from boxoffice.core.pacing import JitterStrategy
+from boxoffice.settings.notify import NotifyOverride
 
 
 class TrackSettings(BaseModel):
@@ -82,6 +83,13 @@ class TrackSettings(BaseModel):
     )
     compress_after: str | None = Field(
         "7 days", description="TimescaleDB compression policy age (empty = no policy)"
+    )
+
+    notify_after_failures: int = Field(
+        3, ge=1, description="notify when a source or the store failed this many runs in a row"
+    )
+    notify: NotifyOverride | None = Field(
+        None, description="this job's own notification channels, events and heartbeat URL"
     )
 
     @model_validator(mode="after")

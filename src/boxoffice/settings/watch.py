@@ -30,6 +30,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from boxoffice.settings.notify import NotifyOverride
+
 INTERVAL_WARN_BELOW = 5.0
 INTERVAL_REFUSE_BELOW = 2.0
 
@@ -50,6 +52,9 @@ class WatchEntry(BaseModel):
     )
     poll_inactive_marketplace: float | None = Field(
         None, gt=0, description="wait for an absent/inactive marketplace, checking every N s"
+    )
+    notify: NotifyOverride | None = Field(
+        None, description="this watch's own notification channels and events"
     )
 
 
@@ -88,6 +93,10 @@ class WatchSettings(BaseModel):
     i_know_what_i_am_doing: bool = Field(
         False, description=f"allow intervals below {INTERVAL_REFUSE_BELOW:g} s"
     )
+    notify: NotifyOverride | None = Field(
+        None, description="this job's own notification channels, events and heartbeat URL"
+    )
+
     watches: list[WatchEntry] = Field(
         default_factory=list, description="several watches in one process ([[watch.watches]])"
     )

@@ -214,6 +214,18 @@ _CANDIDATES: dict[str, list[tuple[str, object]]] = {
     "SecretStr": [("sample-secret", "sample-secret")],
     "list[str]": [("sample-item", ["sample-item"])],
     "list[SecretStr]": [("sample-item", ["sample-item"])],
+    "NotifyOverride": [
+        (
+            '{"on": ["failure"]}',
+            {
+                "apprise": None,
+                "imessage": None,
+                "webhook": None,
+                "on": ["failure"],
+                "heartbeat": None,
+            },
+        )
+    ],
 }
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from boxoffice.errors import ConfigurationError
+from boxoffice.jobs.book.keep_trying import KeepTrying, keep_trying
 from boxoffice.jobs.book.plan import parse_ids
 from boxoffice.jobs.book.race import RacePlan, RaceReport, Say, run_race
 from boxoffice.jobs.book.runner import cache_for, credentials, open_client, slot_from
@@ -36,10 +37,20 @@ def _run(settings: Settings, job: Callable[[BookedClient], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-def race(settings: Settings, plan: RacePlan, *, say: Say) -> RaceReport:
-    """Run the race for ``plan`` (credentials and session cache from ``settings``)."""
+def race(
+    settings: Settings, plan: RacePlan, *, say: Say, keep: KeepTrying | None = None
+) -> RaceReport:
+    """Run the race for ``plan`` (credentials and session cache from ``settings``); with
+    ``keep``, a lost race goes on re-checking for a freed place (:mod:`keep_trying`)."""
     creds, cache = credentials(settings.book), cache_for(settings)
-    return _run(settings, lambda client: run_race(client, plan, creds, cache, say=say))
+
+    async def job(client: BookedClient) -> RaceReport:
+        report = await run_race(client, plan, creds, cache, say=say)
+        if keep is not None:
+            report = await keep_trying(client, plan, creds, cache, report, keep, say=say)
+        return report
+
+    return _run(settings, job)
 
 
 @dataclass(frozen=True)

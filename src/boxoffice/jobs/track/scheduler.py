@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from boxoffice.core import pacing
 from boxoffice.core.logging import get_logger
@@ -145,6 +145,18 @@ class SchedulerReport:
         return len(self.outcomes)
 
 
+class SchedulerObserver(Protocol):
+    """Hears about each snapshot and each store failure (see jobs/track/notices)."""
+
+    async def snapshot_done(
+        self, run: ClaimedRun, outcome: SnapshotOutcome, captured_at: datetime
+    ) -> None: ...
+
+    def store_failed(self, error: str) -> None: ...
+
+    def store_ok(self) -> None: ...
+
+
 class Scheduler:
     """Runs due snapshots until stopped (or until a given time, for tests and the demo)."""
 
@@ -171,6 +183,8 @@ class Scheduler:
         self.worker = worker or default_worker_id()
         self.report = SchedulerReport()
         self._inflight: set[asyncio.Task[None]] = set()
+        #: told about every snapshot and store failure (notifications, price alerts)
+        self.observer: SchedulerObserver | None = None
         self.host = socket.gethostname()
         self._next_claims_check: datetime | None = None
         self._held_logged: frozenset[tuple[str, int, datetime]] = frozenset()
@@ -243,6 +257,7 @@ class Scheduler:
         return self.take_back_dead_claims(now)
 
     async def _run_one(self, run: ClaimedRun) -> None:
+        captured = self.clock.now()
         try:
             source = choose_source(self.sources, run.source, self.config.default_source)
             outcome = await snapshot(
@@ -250,7 +265,7 @@ class Scheduler:
                 event_id=run.event_id,
                 viagogo_id=run.viagogo_id,
                 source=source,
-                captured_at=self.clock.now(),
+                captured_at=captured,
                 retries=self.config.retries,
                 retry_base=self.config.retry_base_seconds,
             )
@@ -274,6 +289,8 @@ class Scheduler:
             worker=self.worker,
         )
         self.report.outcomes.append(outcome)
+        if self.observer is not None:
+            await self.observer.snapshot_done(run, outcome, captured)
 
     def _spawn(self, run: ClaimedRun) -> None:
         task = asyncio.create_task(self._guarded(run))
@@ -286,6 +303,8 @@ class Scheduler:
         except StorageError as exc:
             # the claim expires with its lease; the run is retried then
             self.report.db_failures += 1
+            if self.observer is not None:
+                self.observer.store_failed(exc.one_line())
             log.error(
                 "database unavailable, run will be retried",
                 viagogo_id=run.viagogo_id,
@@ -338,8 +357,12 @@ class Scheduler:
                     for run in claimed:
                         self._spawn(run)
                     due = self.store.next_due()
+                    if self.observer is not None:
+                        self.observer.store_ok()
                 except StorageError as exc:
                     self.report.db_failures += 1
+                    if self.observer is not None:
+                        self.observer.store_failed(exc.one_line())
                     log.error(
                         "database unavailable, retrying",
                         error=exc.one_line(),

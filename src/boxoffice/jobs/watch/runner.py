@@ -11,13 +11,16 @@ from pathlib import Path
 import httpx
 
 from boxoffice.core import notify
+from boxoffice.core.events import Announcer
 from boxoffice.core.http import CookieJar, HttpOptions, MetricsRecorder, create_client
 from boxoffice.errors import BoxofficeError
 from boxoffice.jobs.watch.archive import PageArchiver
+from boxoffice.jobs.watch.notices import CartedNotifier, WatchNotices, error_event
 from boxoffice.jobs.watch.report import Reporter
 from boxoffice.jobs.watch.spec import WatchSpec
 from boxoffice.jobs.watch.success import Delivery, HandoffOptions, deliver
 from boxoffice.jobs.watch.watcher import Watcher, WatchOutcome
+from boxoffice.platforms.pretix.cart import reservation_deadline
 
 
 @dataclass
@@ -33,6 +36,13 @@ class RunOptions:
     max_unknown_pages: int = 20
     transport: httpx.AsyncBaseTransport | None = None
     seed: int | None = None
+    #: job events (carted, error, marketplace opened, filtered) per watch name, else ``announcer``
+    announcers: dict[str, Announcer] = field(default_factory=dict)
+    announcer: Announcer | None = None
+
+    def announcer_for(self, spec: WatchSpec) -> Announcer | None:
+        """The announcer of one watch (its own ``notify`` table, else the run's)."""
+        return self.announcers.get(spec.name, self.announcer)
 
 
 @dataclass
@@ -85,8 +95,16 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
             rng=rng,
             max_unknown_pages=options.max_unknown_pages,
         )
+        announcer = options.announcer_for(spec)
+        if announcer is not None:
+            watcher.notice = WatchNotices(spec, announcer)
         outcome = await watcher.run()
     report = WatchReport(outcome)
+    notifier = options.notifier
+    if announcer is not None and outcome.status == "carted":
+        chain = watcher.client.last_chain
+        deadline = reservation_deadline(chain[-1].text) if chain else None
+        notifier = CartedNotifier(announcer, outcome, deadline)
     if outcome.status == "carted":
         listing = outcome.listing
         reporter.event(
@@ -98,13 +116,15 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
         )
         report.delivery = await deliver(
             outcome,
-            notifier=options.notifier,
+            notifier=notifier,
             handoff=options.handoff,
             save_dir=options.save_dir,
             reporter=reporter,
         )
     elif outcome.error is not None:
         reporter.event(spec.name, "error", outcome.error.one_line())
+        if announcer is not None:
+            announcer.soon(error_event(outcome))
     return report
 
 
@@ -114,12 +134,19 @@ async def run_watches(
     """All watches concurrently; each ends on its own (cart, budget, or error)."""
     tasks = [asyncio.create_task(run_one(spec, options, reporter)) for spec in specs]
     try:
-        return list(await asyncio.gather(*tasks))
+        reports = list(await asyncio.gather(*tasks))
+        for announcer in {id(a): a for a in _announcers(options)}.values():
+            await announcer.drain(timeout=60)
+        return reports
     except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+def _announcers(options: RunOptions) -> list[Announcer]:
+    return [a for a in (options.announcer, *options.announcers.values()) if a is not None]
 
 
 def exit_error(reports: Sequence[WatchReport]) -> BoxofficeError | None:

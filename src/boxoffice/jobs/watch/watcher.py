@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -97,6 +97,10 @@ class Watcher:
         self.outcome = WatchOutcome(spec, "stopped")
         self._seen_detections: set[str] = set()
         self._held: list[Callable[[], None]] | None = None
+        #: ``notice(name, data)``: ``marketplace_opened`` {url} after waiting for it,
+        #: ``filtered`` {listings} when listings were seen but none matched (never in a race)
+        self.notice: Callable[[str, dict[str, Any]], None] | None = None
+        self._waited_for_marketplace = False
 
     # ------------------------------------------------------------------ reporting
 
@@ -230,6 +234,9 @@ class Watcher:
                 self._line("GET", disc.fetched, self.client.event_url, "marketplace link found")
                 self.rate_backoff.reset()
                 self.error_backoff.reset()
+                if self._waited_for_marketplace and self.notice is not None:
+                    self.notice("marketplace_opened", {"url": disc.marketplace_url})
+                self._waited_for_marketplace = False
                 return disc.marketplace_url
             self._line("GET", disc.fetched, self.client.event_url, "no marketplace link")
             if self.spec.poll_inactive is None:
@@ -248,6 +255,7 @@ class Watcher:
                 f"no marketplace yet; checking the event page again in "
                 f"{self.spec.poll_inactive:g} s",
             )
+            self._waited_for_marketplace = True
             await self._wait(self.spec.poll_inactive, "waiting for the marketplace")
 
     async def _marketplace_inactive(self, why: str) -> str | None:
@@ -262,6 +270,7 @@ class Watcher:
             "warning",
             f"marketplace inactive ({why}); checking again every {self.spec.poll_inactive:g} s",
         )
+        self._waited_for_marketplace = True
         await self._wait(self.spec.poll_inactive, "marketplace inactive")
         return await self.discover()
 
@@ -412,6 +421,8 @@ class Watcher:
                         return
                 elif candidates:
                     self._report_detections(candidates)
+                elif page.listings and self.notice is not None:
+                    self.notice("filtered", {"listings": list(page.listings)})
                 self.archiver.consider(poll.fetched.response, "marketplace")
                 self.unknown_streak = 0
             elif page.state == "empty":

@@ -42,7 +42,7 @@ def store(tmp_path: Path) -> SqliteStore:
 
 
 def test_schema_and_wal(store: SqliteStore) -> None:
-    assert store.schema_version() == len(sqlite_store.MIGRATIONS) == 2
+    assert store.schema_version() == len(sqlite_store.MIGRATIONS) == 3  # 3: price alerts
     # listings are clustered on their key (captured_at, listing_id): no rowid table
     assert (
         store.conn.execute(
@@ -442,7 +442,7 @@ def test_a_version_1_store_is_migrated_with_its_rows(tmp_path: Path) -> None:
     old.close()
     store = open_store(path)
     assert isinstance(store, SqliteStore)
-    assert store.schema_version() == 2
+    assert store.schema_version() == len(sqlite_store.MIGRATIONS)
     assert store.count_listings(1) == 5
     [day] = store.price_history(1, since=T0 - timedelta(days=1), bucket=timedelta(days=1))
     assert (day.min, day.median, day.max, day.count, day.quantity) == (10.0, 12.0, 14.0, 5, 10)

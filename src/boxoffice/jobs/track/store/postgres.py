@@ -30,6 +30,7 @@ from boxoffice.core.logging import redact_url
 from boxoffice.errors import NotFoundError, StorageError
 from boxoffice.jobs.track.store import timescale
 from boxoffice.jobs.track.store._common import iso
+from boxoffice.jobs.track.store.alerts_sql import POSTGRES_MIGRATION
 from boxoffice.jobs.track.store.base import (
     BucketStats,
     ClaimedRun,
@@ -150,6 +151,8 @@ MIGRATIONS: tuple[str, ...] = (
     END
     $$;
     """,
+    # price alerts (boxoffice track alert …): one row per alert, its armed/fired state
+    POSTGRES_MIGRATION,
 )
 
 _LISTING_COLUMNS = (

@@ -24,6 +24,7 @@ from typing import Any
 from boxoffice.core.state import BUSY_TIMEOUT_MS, connect
 from boxoffice.errors import NotFoundError, StorageError, map_exception
 from boxoffice.jobs.track.store._common import from_iso, iso
+from boxoffice.jobs.track.store.alerts_sql import SQLITE_MIGRATION
 from boxoffice.jobs.track.store.base import (
     EPOCH,
     BucketStats,
@@ -124,6 +125,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX listings_event_captured
         ON listings (event_id, captured_at, price_per_ticket, quantity);
     """,
+    # price alerts (boxoffice track alert …): one row per alert, its armed/fired state
+    SQLITE_MIGRATION,
 )
 
 CACHE_KIB = 65536
