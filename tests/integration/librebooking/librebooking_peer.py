@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import secrets
@@ -305,6 +306,7 @@ class LibreBookingPeer:
     php: subprocess.Popen[bytes] | None = None
     db: subprocess.Popen[bytes] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    _config_stamp: int = 0
 
     @property
     def base_url(self) -> str:
@@ -355,6 +357,10 @@ class LibreBookingPeer:
         text = _set_conf(text, ["api", "enabled"], "true" if enabled else "false")
         tmp = self.config_path.with_suffix(".tmp")
         tmp.write_text(text)
+        # PHP's opcache revalidates by mtime (whole seconds): give every version its own second
+        stamp = max(math.ceil(time.time()), self._config_stamp + 1)
+        self._config_stamp = stamp
+        os.utime(tmp, (stamp, stamp))
         tmp.replace(self.config_path)
 
     def set_max_notice(self, resource_id: int, seconds: int | None) -> None:
@@ -710,7 +716,17 @@ def start(run_dir: Path, *, source: Path | None = None, workers: int = 8) -> Lib
                 timings=timings,
             )
             peer.php = _popen(
-                ["php", "-d", "display_errors=stderr", "-S", f"127.0.0.1:{port}", "-t", str(app)],
+                [
+                    "php",
+                    "-d",
+                    "display_errors=stderr",
+                    "-d",
+                    "opcache.revalidate_freq=0",
+                    "-S",
+                    f"127.0.0.1:{port}",
+                    "-t",
+                    str(app),
+                ],
                 log=log_path,
                 env=env,
                 cwd=app,
