@@ -135,8 +135,10 @@ def run(
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         render(app_ctx.console, report)
+    if report.pending is not None or (report.existing is not None and report.existing.pending):
+        raise typer.Exit(EXIT_PENDING)
     if report.won_reference is None and not report.dry_run:
-        raise typer.Exit(EXIT_PENDING if report.pending is not None else EXIT_NONE_WON)
+        raise typer.Exit(EXIT_NONE_WON)
 
 
 @app.command("availability")

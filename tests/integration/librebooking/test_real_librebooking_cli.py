@@ -191,6 +191,9 @@ def test_approval_needed_is_pending_not_won(librebooking: LibreBookingPeer) -> N
     assert "pending" in held.stdout
     assert "won:" not in held.stdout
     assert "★ kept" in held.stdout
+    again = book(peer, "alice", "run", *slot(6, peer), "--resources", str(approval))
+    assert again.exit_code == 13, again.output  # held already, still pending: not "booked"
+    assert "awaiting an admin's approval" in again.stdout
     listed = book(peer, "alice", "list")
     assert "(pending)" in listed.stdout
     as_json = book(peer, "alice", "list", "--json")

@@ -62,6 +62,12 @@ def summary_lines(report: RaceReport) -> list[str]:
     lines: list[str] = []
     if report.existing is not None:
         r = report.existing
+        if r.pending:
+            lines.append(
+                f"[bold yellow]pending[/]: you already hold {r.reference} on resource "
+                f"{r.resource_id}, awaiting an admin's approval — nothing to do"
+            )
+            return lines
         lines.append(
             f"[green]already booked[/]: {r.reference} on resource {r.resource_id} — nothing to do"
         )
