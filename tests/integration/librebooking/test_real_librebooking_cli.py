@@ -193,7 +193,7 @@ def test_approval_needed_is_pending_not_won(librebooking: LibreBookingPeer) -> N
     assert "★ kept" in held.stdout
     again = book(peer, "alice", "run", *slot(6, peer), "--resources", str(approval))
     assert again.exit_code == 13, again.output  # held already, still pending: not "booked"
-    assert "awaiting an admin's approval" in again.stdout
+    assert "awaiting an admin's approval" in " ".join(again.stdout.split())
     listed = book(peer, "alice", "list")
     assert "(pending)" in listed.stdout
     as_json = book(peer, "alice", "list", "--json")
