@@ -107,9 +107,18 @@ class NotificationError(BoxofficeError):
     exit_code = 11
 
 
+class RefusedError(BoxofficeError):
+    """The peer understood the request and refused it, with its reasons (a rule, a permission)."""
+
+    exit_code = 12
+
+
 EXIT_NO_RESULT = 3
 """Not an error: the run ended normally without a result (``book run``: no slot won;
 ``watch run``: no ticket carted)."""
+EXIT_PENDING = 13
+"""Not an error: ``book run`` holds a reservation that is pending an admin's approval (the
+resource requires approval) — not won until approved."""
 EXIT_INTERRUPTED = 130
 
 
@@ -122,6 +131,7 @@ def exit_codes() -> list[tuple[int, str, str]]:
     rows: list[tuple[int, str, str]] = [
         (0, "-", "success"),
         (EXIT_NO_RESULT, "-", "no result: no slot won (book run), no ticket carted (watch run)"),
+        (EXIT_PENDING, "-", "book run: a reservation is held but pending the admin's approval"),
     ]
     seen: list[type[BoxofficeError]] = [BoxofficeError]
     queue: list[type[BoxofficeError]] = [BoxofficeError]

@@ -11,12 +11,12 @@ import typer
 from boxoffice.cli._notify import NotifyOpt, announcer_for
 from boxoffice.cli.context import get_ctx
 from boxoffice.core.events import Announcer, Event
-from boxoffice.errors import EXIT_NO_RESULT
+from boxoffice.errors import EXIT_NO_RESULT, EXIT_PENDING
 from boxoffice.jobs.book import commands
 from boxoffice.jobs.book.keep_trying import KeepTrying, parse_duration
 from boxoffice.jobs.book.notices import book_events
 from boxoffice.jobs.book.plan import parse_attributes, parse_ids
-from boxoffice.jobs.book.report import render, reservations_table
+from boxoffice.jobs.book.report import render, reservations_table, span_title
 from boxoffice.jobs.book.runner import plan_from
 from boxoffice.settings import Settings
 
@@ -121,7 +121,7 @@ def run(
     Example: boxoffice book run --date 2026-12-01 --start 09:00 --end 12:00
     --resources 231-262 --prefer 240,241 --at 2026-11-24T00:00:00+01:00
 
-    Exit 0 when a slot was won, 3 when none was.
+    Exit 0 when a slot was won, 3 when none was, 13 when the one held awaits approval.
     """
     book: dict[str, Any] = _common(url, dialect, timezone, schedule, owner)
     book.update(
@@ -163,6 +163,8 @@ def run(
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         render(app_ctx.console, report)
+    if report.pending is not None or (report.existing is not None and report.existing.pending):
+        raise typer.Exit(EXIT_PENDING)
     if report.won_reference is None and not report.dry_run:
         raise typer.Exit(EXIT_NONE_WON)
 
@@ -204,10 +206,7 @@ def availability(
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
     out = get_ctx(ctx).console
-    lo, hi = found.start, found.end
-    out.print(
-        reservations_table(found.reservations, f"reservations {lo:%Y-%m-%d %H:%M}–{hi:%H:%M %Z}")
-    )
+    out.print(reservations_table(found.reservations, f"reservations {span_title(found)}"))
     if free is not None:
         out.print(f"free in range: {', '.join(map(str, free)) or 'none'}")
 

@@ -53,12 +53,47 @@ def clear_secrets() -> None:
     _SECRETS.clear()
 
 
+#: Words of boxoffice's own messages and hints that people also pick as (weak) passwords.
+#: Where such a secret stands as a word of prose it is the word, not the secret, and masking
+#: it would garble the message ("username or *** refused").
+UI_WORDS = frozenset(
+    {"password", "passwort", "secret", "admin", "user", "username", "login", "test", "token"}
+)
+_PROSE_BEFORE = " \t\n(«“"
+_PROSE_AFTER = " \t\n.,;!?)»”—"
+
+
 def redact_text(text: str) -> str:
-    """Replace every registered secret in ``text``."""
+    """Replace every registered secret in ``text``.
+
+    A secret that is one of :data:`UI_WORDS` (say the password is ``password``) is left alone
+    where it stands as a word of prose between spaces or punctuation, so "username or password
+    refused" stays readable; everywhere else (``password=…``, inside quotes, JSON, URLs, glued
+    to other characters) it is replaced like any secret.
+    """
     for secret in sorted(_SECRETS, key=len, reverse=True):
-        if secret in text:
+        if secret not in text:
+            continue
+        if secret.lower() in UI_WORDS:
+            text = _redact_word(text, secret)
+        else:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def _redact_word(text: str, secret: str) -> str:
+    out: list[str] = []
+    pos = 0
+    while (found := text.find(secret, pos)) >= 0:
+        end = found + len(secret)
+        prev = text[found - 1] if found else " "
+        nxt = text[end] if end < len(text) else " "
+        prose = prev in _PROSE_BEFORE and nxt in _PROSE_AFTER
+        out.append(text[pos:found])
+        out.append(secret if prose else REDACTED)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def shorten(value: str, keep: int = 6) -> str:

@@ -118,6 +118,7 @@ class StoredReservation:
     end: datetime
     user_id: str
     title: str = ""
+    pending: bool = False
 
 
 @dataclass
@@ -152,6 +153,7 @@ class World:
     session_ttl: float = 3600.0
     api_enabled: bool = True
     rate_limit_after: int | None = None
+    approval_resources: list[int] = field(default_factory=list)
     log: list[LogEntry] = field(default_factory=list)
     seen_ports: set[int] = field(default_factory=set)
     _lock: asyncio.Lock | None = None
@@ -174,6 +176,7 @@ class World:
         "api_enabled",
         "rate_limit_after",
         "timezone",
+        "approval_resources",
     )
 
     @property

@@ -9,7 +9,12 @@ Served under ``/Web/Services/index.php/`` (client base URL ``<server>/Web``):
 * ``GET Users/{id}`` (session check), ``GET Reservations/?startDateTime&endDateTime&userId``,
   ``POST Reservations/`` (every field required, else 500 HTML; 201 or 400 ``{message, errors}``),
   ``DELETE Reservations/{ref}``; headers ``X-Booked-SessionToken``/``X-Booked-UserId``; an
-  expired or unknown token is 401. ``api_enabled: false`` makes every API call 503.
+  expired or unknown token is 401. As the real 2.8.6.2: ``api_enabled: false`` makes every API
+  URL answer 200 ``text/html`` with LibreBooking's "configured as disabled" notice; a listing
+  gives times in UTC (``+0000``); a delete answers 200 ``{"message": "The item was deleted"}``,
+  200 with an empty body for an unknown or already-deleted reference, 400 with the reason in
+  ``errors`` for someone else's; a resource in ``approval_resources`` stores the reservation as
+  pending (``isPendingApproval: true``).
 
 Knobs and the ``/_sandbox/…`` control surface are those of :mod:`boxoffice.sandbox.booked3`.
 """
@@ -42,6 +47,12 @@ from boxoffice.sandbox.booked3 import (
 )
 
 API = "/Web/Services/index.php"
+DISABLED_NOTICE = (
+    "LibreBooking API has been configured as disabled.<br/><br/>"
+    "Set $conf['settings']['api']['enabled'] = 'true' to enable."
+)
+ERRORS = "There were errors processing your request"
+NOT_ALLOWED = "You are not allowed to change this reservation."
 
 REQUIRED_FIELDS = (
     "accessories",
@@ -114,7 +125,7 @@ class LibreBookingApp:
     def _disabled(self) -> Response | None:
         if self.world.api_enabled:
             return None
-        return HTMLResponse("<h1>503 Service Unavailable</h1>API is disabled", status_code=503)
+        return HTMLResponse(DISABLED_NOTICE)  # 200, as LibreBooking's `die(...)`
 
     def _auth(self, request: Request) -> User | None:
         token = self.tokens.get(request.headers.get("x-booked-sessiontoken", ""))
@@ -180,11 +191,11 @@ class LibreBookingApp:
         return JSONResponse({"id": int(user.user_id), "emailAddress": user.username})
 
     def _json_reservation(self, r: Any) -> dict[str, Any]:
-        tz = self.world.tz
-        return {
+        return {  # the real server answers in UTC
             "referenceNumber": r.reference,
-            "startDate": r.start.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "endDate": r.end.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "startDate": r.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "endDate": r.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "requiresApproval": r.pending,
             "resourceId": r.resource_id,
             "resourceName": self.world.resources.get(r.resource_id, ""),
             "userId": int(r.user_id) if r.user_id.isdigit() else r.user_id,
@@ -243,14 +254,16 @@ class LibreBookingApp:
         )
         if stored is None:
             return JSONResponse(
-                {"message": "There were errors processing your request", "errors": errors},
+                {"message": ERRORS, "errors": errors},
                 status_code=400,
             )
+        if resource_id in self.world.approval_resources:
+            stored.pending = True
         return JSONResponse(
             {
                 "message": MESSAGES[lang]["created"],
                 "referenceNumber": stored.reference,
-                "isPendingApproval": False,
+                "isPendingApproval": stored.pending,
             },
             status_code=201,
         )
@@ -261,10 +274,13 @@ class LibreBookingApp:
         user = self._auth(request)
         if user is None:
             return self._unauthorized()
-        lang = self._lang(request)
-        if not self.world.cancel(request.path_params["ref"], user.user_id):
-            return JSONResponse({"message": MESSAGES[lang]["notfound"]}, status_code=404)
-        return JSONResponse({"message": MESSAGES[lang]["deleted"]})
+        ref = request.path_params["ref"]
+        held = [r for r in self.world.reservations if r.reference == ref]
+        if not held:  # 2.8.6.2: a PHP error after the lookup, 200 with an empty body
+            return Response(b"", status_code=200, media_type="text/html")
+        if not self.world.cancel(ref, user.user_id):
+            return JSONResponse({"message": ERRORS, "errors": [NOT_ALLOWED]}, status_code=400)
+        return JSONResponse({"message": "The item was deleted"})
 
 
 def create_app(seed: int = 0, world: World | None = None) -> LibreBookingApp:

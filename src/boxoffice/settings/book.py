@@ -62,6 +62,18 @@ class BookSettings(BaseModel):
         None, description='when the window opens, relative to the slot: "7 days before 00:00"'
     )
     concurrency: int = Field(8, ge=1, le=32, description="attempts in flight at once")
+    first_alone: bool = Field(
+        True,
+        description="send the most preferred attempt alone first, the others only if it lost"
+        " (PHP serves one session's parallel requests in no fixed order)",
+    )
+    wave: int = Field(
+        2,
+        ge=0,
+        le=32,
+        description="after the first, send attempts in waves of this size, each only if the"
+        " previous won nothing (at most wave-1 surplus bookings held); 0: all at once",
+    )
     lead: float = Field(
         60.0, ge=0, description="seconds before T0 to log in, fetch availability, measure clock"
     )

@@ -285,3 +285,17 @@ def test_redact_url_hides_the_password_and_the_query(url: str, shown: str) -> No
 )
 def test_redact_url_host_only_for_channels(url: str, shown: str) -> None:
     assert redact_url(url, host_only=True) == shown
+
+
+def test_a_one_word_password_does_not_garble_prose_but_is_masked_as_a_value() -> None:
+    """The password ``password``: the message about it stays readable; the value is masked
+    wherever it stands as a value."""
+    add_secrets(["password"])
+    line = "username or password refused — check BOXOFFICE_BOOK_PASSWORD"
+    assert redact_text(line) == line
+    assert redact_text('{"username": "user", "password": "password"}') == (
+        '{"username": "user", "***": "***"}'
+    )
+    assert redact_text("login?pw=password&x=1") == "login?pw=***&x=1"
+    add_secrets(["pw-Secret9"])
+    assert redact_text("sent pw-Secret9 in prose") == "sent *** in prose"

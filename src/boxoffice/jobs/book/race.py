@@ -18,9 +18,18 @@ Timeline with a window instant T0 (server clock):
    is on the wire, so they reach the server in that order — at most ``concurrency`` in
    flight; once one attempt won, attempts not yet sent are skipped (less preferred);
    A 429 from the server stops the burst: attempts not yet sent are skipped.
+   With ``first_alone`` the most preferred attempt goes out alone and the rest only if it
+   did not win; with ``wave`` > 0 the rest go in waves of that size, each only after the
+   previous one won nothing — so at most ``wave - 1`` surplus bookings are ever held. (PHP
+   serializes one session's requests in no fixed order: attempts in flight together do not
+   reach the booking code in preference order.)
 5. a session that expired mid-burst gets one fresh login and the expired attempts are retried
    once; if several attempts won (a server without locking), keep the most preferred and
-   cancel the others.
+   cancel the others. An attempt stored as *pending* (the resource needs approval) is not a
+   win: it is kept only when nothing was won, and the run reports it as pending.
+6. a server without locking can give the same resource to two users at once: the slot is read
+   again after the burst; a win another user also holds is *contested* — an uncontested win
+   is kept when there is one (the contested ones are released), and it is reported either way.
 
 Without T0 the attempts fire right after step 1 (and the connections are warmed first).
 """
@@ -89,6 +98,10 @@ class RacePlan:
     warm_margin: float = 0.3
     margin: float = 0.002
     dry_run: bool = False
+    #: the burst's shape; the CLI takes book.first_alone / book.wave from the settings
+    first_alone: bool = False
+    wave: int = 0
+    recheck_delay: float = 0.3
 
 
 @dataclass
@@ -139,6 +152,9 @@ class RaceReport:
     taken: list[int] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     won: Attempt | None = None
+    pending: Attempt | None = None
+    contested: dict[str, list[str]] = field(default_factory=dict)
+    """Reference of one of our wins → users who hold the same resource and slot too."""
     existing: Reservation | None = None
     cancelled: list[Cancellation] = field(default_factory=list)
     estimate: core_clock.ClockEstimate | None = None
@@ -166,13 +182,23 @@ class RaceReport:
         return self.existing.resource_id if self.existing else None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"won", "resource", "attempts", "cancelled"}`` as the CLI's ``--json`` prints."""
-        return {
+        """``{"won", "resource", "attempts", "cancelled"}`` as the CLI's ``--json`` prints, plus
+        ``"pending"`` (reference, resource) when the kept booking awaits approval and
+        ``"contested"`` ({reference: [other user ids]}) when another user holds the same."""
+        out: dict[str, Any] = {
             "won": self.won_reference,
             "resource": self.won_resource,
             "attempts": [a.to_json() for a in self.attempts],
             "cancelled": [c.to_json() for c in self.cancelled],
         }
+        if self.pending is not None:
+            out["pending"] = {
+                "reference": self.pending.reference,
+                "resource": self.pending.resource,
+            }
+        if self.contested:
+            out["contested"] = self.contested
+        return out
 
 
 Say = Callable[[str], None]
@@ -278,6 +304,46 @@ async def _burst(
     return list(await asyncio.gather(*tasks))
 
 
+def waves(order: list[tuple[int, int]], plan: RacePlan) -> list[list[tuple[int, int]]]:
+    """``order`` cut into the groups sent one after another (each only if nothing was won)."""
+    rest = list(order)
+    groups: list[list[tuple[int, int]]] = []
+    if plan.first_alone and rest:
+        groups.append([rest.pop(0)])
+    size = plan.wave if plan.wave > 0 else len(rest)
+    while rest:
+        groups.append(rest[:size])
+        rest = rest[size:]
+    return groups
+
+
+async def _waves(
+    client: BookedClient,
+    plan: RacePlan,
+    order: list[tuple[int, int]],
+    owner: str | None,
+    clock: Callable[[], float],
+    prepared: dict[int, httpx.Request] | None = None,
+) -> list[Attempt]:
+    """The burst, group by group (:func:`waves`); groups after a win are skipped."""
+    attempts: list[Attempt] = []
+    for group in waves(order, plan):
+        if any(a.outcome == Outcome.BOOKED.value for a in attempts):
+            attempts += [
+                Attempt(r, rank, SKIPPED, "not sent: a preferred one won", 0.0) for rank, r in group
+            ]
+            continue
+        if any(a.outcome == SKIPPED and "429" in a.message for a in attempts) or any(
+            a.outcome == Outcome.ERROR.value and "429" in a.message for a in attempts
+        ):
+            attempts += [
+                Attempt(r, rank, SKIPPED, "not sent: the server said 429", 0.0) for rank, r in group
+            ]
+            continue
+        attempts += await _burst(client, plan, group, owner, clock, prepared)
+    return attempts
+
+
 async def run_race(
     client: BookedClient,
     plan: RacePlan,
@@ -347,22 +413,32 @@ async def run_race(
         report.fired_at = clock()
 
     began = time.perf_counter()
-    attempts = await _burst(client, plan, order, owner, clock, prepared)
+    attempts = await _waves(client, plan, order, owner, clock, prepared)
     expired = [a for a in attempts if a.outcome == Outcome.SESSION_EXPIRED.value]
     if expired and not any(a.outcome == Outcome.BOOKED.value for a in attempts):
         say(f"session expired during the burst: logging in again and retrying {len(expired)}")
         session, _ = await ensure_session(client, credentials, cache, force=True)
         report.relogins += 1
-        retried = await _burst(client, plan, [(a.rank, a.resource) for a in expired], owner, clock)
+        retried = await _waves(client, plan, [(a.rank, a.resource) for a in expired], owner, clock)
         by_rank = {a.rank: a for a in retried}
         attempts = [by_rank.get(a.rank, a) for a in attempts]
     report.burst_ms = (time.perf_counter() - began) * 1000
     report.attempts = attempts
 
     wins = sorted((a for a in attempts if a.outcome == Outcome.BOOKED.value), key=lambda a: a.rank)
-    if wins:
-        report.won = wins[0]
-        for surplus in wins[1:]:
+    held = sorted((a for a in attempts if a.outcome == Outcome.PENDING.value), key=lambda a: a.rank)
+    if wins and not plan.dry_run:
+        report.contested = await _contested(client, plan, wins, owner, say, sleep)
+    uncontested = [a for a in wins if a.reference not in report.contested]
+    keep = (uncontested or wins)[:1]
+    if keep:
+        report.won = keep[0]
+    elif held:
+        report.pending = held[0]
+        say(f"resource {held[0].resource} is held pending the admin's approval: not won yet")
+    kept = {id(a) for a in [*keep, *([report.pending] if report.pending else [])]}
+    for surplus in sorted([*wins, *held], key=lambda a: a.rank):
+        if id(surplus) not in kept:
             report.cancelled.append(await _cancel(client, surplus))
     log.info(
         "race finished",
@@ -373,6 +449,46 @@ async def run_race(
         fired=datetime.fromtimestamp(report.fired_at or 0, UTC).isoformat(),
     )
     return report
+
+
+async def _contested(
+    client: BookedClient,
+    plan: RacePlan,
+    wins: list[Attempt],
+    owner: str | None,
+    say: Say,
+    sleep: core_clock.Sleeper | None,
+) -> dict[str, list[str]]:
+    """Re-read the slot: which of our wins another user holds too (a server without locking).
+
+    Waits ``recheck_delay`` first so that the others' attempts of the same instant are
+    stored. A failed re-read is reported and treated as "none contested".
+    """
+    if plan.recheck_delay > 0:
+        await (sleep or asyncio.sleep)(plan.recheck_delay)
+    try:
+        found = await client.availability(plan.slot.start, plan.slot.end, plan.schedule_id)
+    except BoxofficeError as exc:
+        say(f"could not re-read the slot after the burst: {exc.one_line()}")
+        return {}
+    out: dict[str, list[str]] = {}
+    for win in wins:
+        others = sorted(
+            {
+                r.user_id or "?"
+                for r in found
+                if r.resource_id == win.resource
+                and r.reference != win.reference
+                and (r.user_id is None or r.user_id != owner)
+            }
+        )
+        if others and win.reference:
+            out[win.reference] = others
+            say(
+                f"resource {win.resource} is booked by another user too (user "
+                f"{', '.join(others)}): the server has no locking — contested"
+            )
+    return out
 
 
 def _date_probes(client: BookedClient, clock: Callable[[], float]) -> Estimator:

@@ -80,6 +80,8 @@ def plan_from(
         timezone=book.timezone,
         at=t0,
         concurrency=book.concurrency,
+        first_alone=book.first_alone,
+        wave=book.wave,
         lead=book.lead,
         warm_ahead=book.warm_ahead,
         margin=book.margin_ms / 1000,

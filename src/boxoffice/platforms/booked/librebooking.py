@@ -2,8 +2,13 @@
 
 ``POST Authentication/Authenticate`` → ``{sessionToken, userId, isAuthenticated}``; every later
 call carries ``X-Booked-SessionToken`` and ``X-Booked-UserId``. ``POST Reservations/`` needs
-every field (a missing one is a 500 HTML page); 201 on success, 400 with ``errors`` otherwise.
-A server with the API switched off answers 503.
+every field (a missing one is a 500 HTML page); 201 on success (``isPendingApproval: true``
+means stored as *pending*, not won), 400 with the reasons in ``errors`` otherwise. A server with
+the API switched off answers **200 text/html** ("…API has been configured as disabled…") on
+every URL (older setups: 503). ``DELETE Reservations/{ref}`` answers 200
+``{"message": "The item was deleted"}``; an unknown or already-deleted reference is 200 with an
+**empty body** (nothing was deleted). Reservation times come back in UTC (``…+0000``); they are
+shown in the schedule's zone.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from boxoffice.errors import (
     ConfigurationError,
     NotFoundError,
     ProtocolError,
+    RefusedError,
 )
 from boxoffice.platforms.booked._base import BaseClient
 from boxoffice.platforms.booked.booked3 import SessionExpiredError, totp_code
@@ -37,12 +43,42 @@ from boxoffice.platforms.booked.models import (
 API = "Services/index.php"
 
 
+DISABLED_MARK = "configured as disabled"
+
+
 def api_disabled() -> ConfigurationError:
-    """The error for a 503 from the API root: the admin must switch the API on."""
+    """The error for a server whose API is switched off: the admin must switch it on."""
     return ConfigurationError(
-        "the LibreBooking API is disabled on this server (HTTP 503)",
-        hint="ask your admin to enable the API (Application Configuration → api → enabled)",
+        "the server's API is disabled",
+        hint="ask the admin to set api.enabled ($conf['settings']['api']['enabled'] = 'true')",
     )
+
+
+def is_api_disabled(response: httpx.Response) -> bool:
+    """LibreBooking's "API disabled" answer: 200 ``text/html`` with its notice."""
+    if "json" in response.headers.get("content-type", ""):
+        return False
+    return DISABLED_MARK in response.text[:2000]
+
+
+def check_enabled(response: httpx.Response) -> httpx.Response:
+    """``response`` unless it is the "API disabled" answer (then :func:`api_disabled`)."""
+    if is_api_disabled(response):
+        raise api_disabled()
+    return response
+
+
+def reasons(data: Any) -> list[str]:
+    """The refusal's reasons: the ``errors`` list (where LibreBooking puts them), else the
+    ``message`` (a generic "There were errors processing your request" when errors exist)."""
+    if not isinstance(data, dict):
+        return []
+    errors = data.get("errors") or []
+    found = [str(e).strip() for e in errors] if isinstance(errors, list) else [str(errors)]
+    found = [e for e in found if e]
+    if not found and data.get("message"):
+        found = [str(data["message"])]
+    return found
 
 
 def reservation_payload(request: BookingRequest, *, user_id: str) -> dict[str, Any]:
@@ -87,25 +123,24 @@ def _json(response: httpx.Response) -> Any:
 
 
 def interpret_create(response: httpx.Response) -> CreateResult:
-    """201 → booked; 400 → the ``errors`` classified; 401 → session expired; else error."""
+    """201 → booked (or pending approval); 400 → the ``errors`` classified; 401 → session
+    expired; the API switched off → :func:`api_disabled`; else error."""
+    check_enabled(response)
     data = _json(response)
     status = response.status_code
-    if status == 503:
-        raise api_disabled()
     if status in (200, 201) and isinstance(data, dict) and data.get("referenceNumber"):
+        pending = data.get("isPendingApproval") is True
+        message = str(data.get("message") or "created")
+        if pending:
+            message = "stored as pending: the resource needs an admin's approval"
         return CreateResult(
-            Outcome.BOOKED,
-            str(data.get("message") or "created"),
+            Outcome.PENDING if pending else Outcome.BOOKED,
+            message,
             reference=str(data["referenceNumber"]),
             status_code=status,
         )
-    messages: list[str] = []
-    if isinstance(data, dict):
-        errors = data.get("errors") or []
-        messages = [str(e) for e in errors] if isinstance(errors, list) else [str(errors)]
-        if not messages and data.get("message"):
-            messages = [str(data["message"])]
-    elif status >= 500:
+    messages = reasons(data)
+    if not messages and status >= 500:
         messages = [f"HTTP {status}: server error (a field may be missing in the request)"]
     outcome, message = classify(messages, status_code=status)
     return CreateResult(outcome, message, status_code=status)
@@ -134,11 +169,11 @@ class LibreBookingClient(BaseClient):
         body = {"username": credentials.username, "password": credentials.password}
         if credentials.totp_secret:  # for 2FA gateways in front of the API; ignored otherwise
             body["otp"] = totp_code(credentials.totp_secret)
-        response = await self.send(
-            "POST", self.api("Authentication/Authenticate"), json=body, what="logging in"
+        response = check_enabled(
+            await self.send(
+                "POST", self.api("Authentication/Authenticate"), json=body, what="logging in"
+            )
         )
-        if response.status_code == 503:
-            raise api_disabled()
         data = _json(response)
         if not isinstance(data, dict):
             raise ProtocolError(
@@ -168,26 +203,26 @@ class LibreBookingClient(BaseClient):
         """``GET Users/{id}`` answers 200 while the token is valid."""
         if self.session is None or not self.session.session_token:
             return False
-        response = await self.send(
-            "GET",
-            self.api(f"Users/{self.session.user_id}"),
-            headers=self._auth_headers(),
-            what="checking the session",
+        response = check_enabled(
+            await self.send(
+                "GET",
+                self.api(f"Users/{self.session.user_id}"),
+                headers=self._auth_headers(),
+                what="checking the session",
+            )
         )
-        if response.status_code == 503:
-            raise api_disabled()
         return response.status_code == 200
 
     async def _reservations(self, params: dict[str, str]) -> list[Reservation]:
-        response = await self.send(
-            "GET",
-            self.api("Reservations/"),
-            params=params,
-            headers=self._auth_headers(),
-            what="listing reservations",
+        response = check_enabled(
+            await self.send(
+                "GET",
+                self.api("Reservations/"),
+                params=params,
+                headers=self._auth_headers(),
+                what="listing reservations",
+            )
         )
-        if response.status_code == 503:
-            raise api_disabled()
         if response.status_code == 401:
             raise SessionExpiredError("the session expired", hint="run `boxoffice book refresh`")
         data = _json(response)
@@ -200,10 +235,11 @@ class LibreBookingClient(BaseClient):
                     Reservation(
                         reference=str(item["referenceNumber"]),
                         resource_id=int(item["resourceId"]),
-                        start=parse_when(item["startDate"], self.tz),
-                        end=parse_when(item["endDate"], self.tz),
+                        start=parse_when(item["startDate"], self.tz).astimezone(self.tz),
+                        end=parse_when(item["endDate"], self.tz).astimezone(self.tz),
                         user_id=None if item.get("userId") is None else str(item["userId"]),
                         title=str(item.get("title") or ""),
+                        pending=bool(item.get("requiresApproval")),
                     )
                 )
             except (KeyError, TypeError, ValueError) as exc:
@@ -245,26 +281,38 @@ class LibreBookingClient(BaseClient):
         return await self.submit(self.prepare(request), lane=lane)
 
     async def cancel(self, reference: str) -> None:
-        """``DELETE Reservations/{ref}``."""
-        response = await self.send(
-            "DELETE",
-            self.api(f"Reservations/{reference}"),
-            headers=self._auth_headers(),
-            what=f"cancelling {reference}",
-        )
-        if response.status_code == 503:
-            raise api_disabled()
-        if response.status_code == 401:
-            raise SessionExpiredError("the session expired", hint="run `boxoffice book refresh`")
-        if response.status_code == 404:
-            raise NotFoundError(f"reservation {reference} not found")
-        if response.status_code >= 400:
-            data = _json(response)
-            detail = data.get("message") if isinstance(data, dict) else None
-            raise ProtocolError(
-                f"cancelling {reference} failed (HTTP {response.status_code})"
-                + (f": {detail}" if detail else "")
+        """``DELETE Reservations/{ref}``; only the server's "deleted" answer counts as done.
+
+        An empty 200 (what 2.8 answers for an unknown or already-deleted reference) is
+        :class:`NotFoundError`; a refusal shows the server's reasons.
+        """
+        response = check_enabled(
+            await self.send(
+                "DELETE",
+                self.api(f"Reservations/{reference}"),
+                headers=self._auth_headers(),
+                what=f"cancelling {reference}",
             )
+        )
+        status = response.status_code
+        if status == 401:
+            raise SessionExpiredError("the session expired", hint="run `boxoffice book refresh`")
+        data = _json(response)
+        if status == 404 or (status == 200 and not response.content.strip()):
+            raise NotFoundError(
+                f"reservation {reference} was not cancelled: the server does not know it"
+                " (unknown, or cancelled already)",
+                hint="`boxoffice book list` shows your reservations",
+            )
+        if status == 200 and isinstance(data, dict) and not data.get("errors"):
+            return
+        found = reasons(data)
+        if status in (400, 403) and found:
+            raise RefusedError(f"cancelling {reference} refused: {'; '.join(found)}")
+        raise ProtocolError(
+            f"cancelling {reference} failed (HTTP {status})"
+            + (f": {'; '.join(found)}" if found else "")
+        )
 
     async def list_mine(
         self, start: datetime, end: datetime, schedule_id: int = 1

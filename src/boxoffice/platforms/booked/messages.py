@@ -26,7 +26,8 @@ _RULES: tuple[tuple[Outcome, re.Pattern[str]], ...] = (
         re.compile(
             r"nur (eine|\d+) reservierung\w* zur selben zeit|zur selben zeit möglich"
             r"|one reservation at a time|reservations? at the same time"
-            r"|only \d+ reservations?.*same time",
+            r"|only \d+ reservations?.*same time|quota limit exceeded|kontingent\w* überschritten"
+            r"|quote überschritten",
             re.I,
         ),
     ),

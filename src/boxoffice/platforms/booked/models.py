@@ -18,6 +18,8 @@ class Outcome(StrEnum):
     """What one create attempt ended as."""
 
     BOOKED = "booked"
+    PENDING = "pending"
+    """Stored, but pending an admin's approval (the resource requires approval): not won."""
     SLOT_TAKEN = "slot_taken"
     ONE_AT_A_TIME = "one_at_a_time"
     WINDOW_NOT_OPEN = "window_not_open"
@@ -110,10 +112,11 @@ class Reservation:
     end: datetime
     user_id: str | None = None
     title: str = ""
+    pending: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """JSON-friendly form (ISO times)."""
-        return {
+        out: dict[str, Any] = {
             "reference": self.reference,
             "resource": self.resource_id,
             "start": self.start.isoformat(),
@@ -121,6 +124,9 @@ class Reservation:
             "user_id": self.user_id,
             "title": self.title,
         }
+        if self.pending:
+            out["pending"] = True
+        return out
 
 
 @dataclass(frozen=True)

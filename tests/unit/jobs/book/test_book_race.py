@@ -329,3 +329,90 @@ async def test_a_coarse_estimate_cut_short_fires_late_never_early(tmp_path: Path
 async def test_an_unhurried_estimate_is_used_as_measured(tmp_path: Path) -> None:
     report, _, _, _ = await fake_race(tmp_path, 8.0, fine=HALF_DONE)
     assert report.offset_used == pytest.approx(HALF_DONE.offset)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_first_alone_then_waves_never_hold_more_than_one_surplus(
+    dialect: str, tmp_path: Path
+) -> None:
+    """Lock-free server, preferred taken at T0: the burst goes out 1, then 2 at a time, and
+    stops at the first wave that won — at most one surplus booking existed, and it was
+    released."""
+    app = make_app(dialect)
+    app.world.no_lock = True
+    app.world.one_at_a_time = False
+    original = app.world.try_create
+
+    async def taken_at_t0(user_id: str, resource_id: int, *a: Any) -> Any:
+        if resource_id == 238:  # someone else was faster on the preferred one
+            return None, ["There are conflicting reservations on the following dates"]
+        return await original(user_id, resource_id, *a)
+
+    app.world.try_create = taken_at_t0  # type: ignore[method-assign]
+    report = await race(app, dialect, tmp_path, plan(first_alone=True, wave=2, recheck_delay=0.0))
+    sent = [a for a in report.attempts if a.sent_at is not None]
+    assert [a.resource for a in sent] == [238, 239, 231]  # 238 alone, then the wave 239+231
+    booked = [a for a in report.attempts if a.outcome == "booked"]
+    assert len(booked) - 1 <= 1
+    assert report.won is not None
+    assert report.won.resource == 239
+    assert [c.resource for c in report.cancelled if c.ok] == [a.resource for a in booked[1:]]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+async def test_preferred_alone_is_the_only_request_when_it_wins(
+    dialect: str, tmp_path: Path
+) -> None:
+    app = make_app(dialect)
+    report = await race(app, dialect, tmp_path, plan(first_alone=True, wave=2))
+    assert len(creates(app)) == 1
+    assert report.won is not None
+    assert report.won.resource == 238
+
+
+async def test_pending_approval_is_not_a_win(tmp_path: Path) -> None:
+    """A resource needing approval stores the booking as pending: reported as pending, and
+    released in favour of a plain win when there is one."""
+    app = make_app("librebooking")
+    app.world.approval_resources = [238]
+    app.world.one_at_a_time = False
+    only = await race(app, "librebooking", tmp_path, plan(resources=[238], prefer=[]))
+    assert only.won is None
+    assert only.won_reference is None
+    assert only.pending is not None
+    assert only.pending.resource == 238
+    assert only.attempts[0].outcome == "pending"
+    app.world.reservations.clear()
+    both = await race(
+        app, "librebooking", tmp_path, plan(resources=[238, 239], prefer=[], concurrency=2)
+    )
+    assert both.won is not None
+    assert both.won.resource == 239
+    assert both.pending is None
+    assert [c.resource for c in both.cancelled] == [238]
+
+
+async def test_a_win_another_user_also_holds_is_contested_and_released(tmp_path: Path) -> None:
+    """The server gave resource 238 to someone else too: 238 is contested; the uncontested
+    win on 231 is kept, 238 released, and both facts are reported."""
+    app = make_app("librebooking")
+    app.world.no_lock = True
+    app.world.one_at_a_time = False
+    original = app.world.try_create
+
+    async def double_book(user_id: str, resource_id: int, start: Any, end: Any, *a: Any) -> Any:
+        result = await original(user_id, resource_id, start, end, *a)
+        if resource_id == 238 and result[0] is not None:  # another user's attempt, same instant
+            app.world.add_reservation(238, start, end, "7")
+        return result
+
+    app.world.try_create = double_book  # type: ignore[method-assign]
+    report = await race(
+        app, "librebooking", tmp_path, plan(resources=[238, 231], prefer=[], concurrency=2)
+    )
+    assert report.won is not None
+    assert report.won.resource == 231
+    ref238 = next(a.reference for a in report.attempts if a.resource == 238)
+    assert report.contested == {ref238: ["7"]}
+    assert [c.reference for c in report.cancelled if c.ok] == [ref238]
+    assert report.to_json()["contested"] == {ref238: ["7"]}

@@ -162,9 +162,9 @@ async def test_librebooking_api_disabled_asks_for_the_admin() -> None:
     client = client_for(app, "librebooking")
     with pytest.raises(ConfigurationError) as info:
         await client.login(CREDS)
-    assert "disabled" in info.value.message
+    assert info.value.message == "the server's API is disabled"
     assert info.value.hint is not None
-    assert "ask your admin to enable the API" in info.value.hint
+    assert "ask the admin to set api.enabled" in info.value.hint
     await client.aclose()
 
 

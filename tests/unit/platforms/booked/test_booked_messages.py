@@ -13,6 +13,13 @@ from boxoffice.platforms.booked.models import Outcome
     [
         ("Es ist nur eine Reservierung zur selben Zeit möglich", Outcome.ONE_AT_A_TIME),
         ("Only one reservation at a time is allowed", Outcome.ONE_AT_A_TIME),
+        ("Quota limit exceeded.", Outcome.ONE_AT_A_TIME),  # LibreBooking 2.8's quota rule
+        ("Kontingentgrenze überschritten.", Outcome.ONE_AT_A_TIME),
+        (
+            "This reservation cannot be made this far in the future. The latest date and time"
+            " that can be reserved is 12/05/2026 10:00 am.",
+            Outcome.WINDOW_NOT_OPEN,
+        ),
         (
             "Die Reservierung liegt zu weit in der Zukunft. Der späteste Zeitpunkt ist "
             "24.11.2026 00:00.",
