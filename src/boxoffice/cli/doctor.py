@@ -308,6 +308,93 @@ def check_database(settings: Settings) -> Check:
     return Check("database", True, f"{shown} reachable (PostgreSQL {version})", True)
 
 
+def check_timescale(settings: Settings) -> list[Check]:
+    """TimescaleDB on the configured PostgreSQL: the extension, the store's shape, and
+    failed background jobs (with what to do). Nothing when no PostgreSQL URL is set."""
+    if settings.db_url is None or not settings.db_url.get_secret_value():
+        return []
+    url = settings.db_url.get_secret_value()
+    if url.partition("://")[0].lower() not in ("postgresql", "postgres"):
+        return []
+    import psycopg
+
+    from boxoffice.jobs.track.store import timescale
+
+    try:
+        with psycopg.connect(url, connect_timeout=DB_CONNECT_TIMEOUT) as conn:
+            with conn.cursor() as cur:
+                status = timescale.detect(cur)
+            row = conn.execute("SHOW server_version").fetchone()
+    except Exception as exc:  # the database check above already says why
+        return [Check("timescaledb", False, _error_text(exc))]
+    server = str(row[0]).split()[0] if row else "?"
+    if status.installed is None:
+        if status.available is None:
+            return [
+                Check(
+                    "timescaledb",
+                    True,
+                    "not on this server (plain PostgreSQL is used)",
+                    configured=False,
+                )
+            ]
+        if not status.preloaded:
+            return [
+                Check(
+                    "timescaledb",
+                    False,
+                    f"{status.available} available but not preloaded: {timescale.PRELOAD_HINT}",
+                )
+            ]
+        return [
+            Check(
+                "timescaledb",
+                True,
+                f"{status.available} available; `boxoffice track init-db` creates it",
+            )
+        ]
+    if not status.preloaded:
+        return [
+            Check(
+                "timescaledb",
+                False,
+                f"{status.installed} installed but not preloaded: {timescale.PRELOAD_HINT}",
+                True,
+            )
+        ]
+    checks = [Check("timescaledb", True, status.summary())]
+    if status.old_key:
+        checks.append(
+            Check(
+                "timescaledb layout",
+                False,
+                f"older listings layout: {status.old_key} "
+                "(imports slower; see `boxoffice track init-db`)",
+            )
+        )
+    if status.failed_jobs:
+        jobs = ", ".join(f"{j.proc} job {j.job_id}" for j in status.failed_jobs)
+        calls = " ".join(f"CALL run_job({j.job_id});" for j in status.failed_jobs)
+        why = (
+            f"PostgreSQL {server} has an upstream TimescaleDB bug that makes every background "
+            "job end Failed ('cannot drop portal'), usually after the policy did its work; "
+            if server == "15.20"
+            else ""
+        )
+        checks.append(
+            Check(
+                "timescaledb jobs",
+                False,
+                f"{len(status.failed_jobs)} background job(s) failed last time ({jobs}): {why}"
+                f"run them by hand with psql: {calls} — and see "
+                "timescaledb_information.job_errors",
+            )
+        )
+    else:
+        checks.append(Check("timescaledb jobs", True, "no failed background jobs"))
+    return checks
+
+
 def run_checks(
     load: Callable[[], Settings], *, config_file: Path | None = None, send_test: bool = False
 ) -> list[Check]:
@@ -322,6 +409,7 @@ def run_checks(
     checks.extend(check_notify(settings, send_test=send_test))
     checks.extend(check_heartbeats(settings, send_test=send_test))
     checks.append(check_database(settings))
+    checks.extend(check_timescale(settings))
     return checks
 
 

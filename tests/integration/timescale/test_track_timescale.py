@@ -4,11 +4,13 @@ settings, compressed chunks, upgrades, concurrency, and the same analytics as th
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -344,3 +346,43 @@ def test_not_preloaded_the_extension_is_refused_and_init_db_stays_plain(
     warned = [e for e in logs if "not preloaded" in e["event"]]
     assert warned
     assert "shared_preload_libraries" in warned[0]["hint"]
+
+
+def test_doctor_reports_the_extension_the_store_and_failed_jobs(timescale_url: str) -> None:
+    assert cli(timescale_url, "init-db").returncode == 0
+    (job_id,) = query(
+        timescale_url,
+        "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'",
+    )[0]
+    with psycopg.connect(timescale_url, autocommit=True) as conn:  # run the policy now
+        conn.execute("SELECT alter_job(%s, next_start => now())", (job_id,))
+    status = None
+    for _ in range(200):  # the background worker picks it up within seconds
+        rows = query(
+            timescale_url,
+            f"SELECT last_run_status FROM timescaledb_information.job_stats WHERE job_id = {job_id}",
+        )
+        status = rows[0][0] if rows else None
+        if status in ("Success", "Failed"):
+            break
+        time.sleep(0.1)
+    assert status in ("Success", "Failed")
+    proc = subprocess.run(
+        [sys.executable, "-m", "boxoffice", "doctor", "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "BOXOFFICE_DB_URL": timescale_url},
+    )  # fmt: skip
+    checks = {c["name"]: c for c in json.loads(proc.stdout)}
+    assert checks["timescaledb"]["ok"]
+    assert checks["timescaledb"]["detail"] == (
+        "TimescaleDB 2.28.3: hypertable, compression by event_id, policy after 7 days"
+    )
+    jobs = checks["timescaledb jobs"]
+    if status == "Failed":  # PostgreSQL 15.20's upstream bug, or any other failure
+        assert not jobs["ok"]
+        assert f"CALL run_job({job_id});" in jobs["detail"]
+        with psycopg.connect(timescale_url, autocommit=True) as conn:  # what the advice says
+            conn.execute(f"CALL run_job({job_id})")
+    else:
+        assert jobs["ok"], jobs
+        assert jobs["detail"] == "no failed background jobs"
