@@ -360,7 +360,8 @@ def test_doctor_reports_the_extension_the_store_and_failed_jobs(timescale_url: s
     for _ in range(200):  # the background worker picks it up within seconds
         rows = query(
             timescale_url,
-            f"SELECT last_run_status FROM timescaledb_information.job_stats WHERE job_id = {job_id}",
+            "SELECT last_run_status FROM timescaledb_information.job_stats "
+            f"WHERE job_id = {int(str(job_id))}",  # noqa: S608 (an integer from the catalog)
         )
         status = rows[0][0] if rows else None
         if status in ("Success", "Failed"):
