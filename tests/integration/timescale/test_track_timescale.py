@@ -361,7 +361,7 @@ def test_doctor_reports_the_extension_the_store_and_failed_jobs(timescale_url: s
         rows = query(
             timescale_url,
             "SELECT last_run_status FROM timescaledb_information.job_stats "
-            f"WHERE job_id = {int(str(job_id))}",  # noqa: S608 (an integer from the catalog)
+            f"WHERE job_id = {int(str(job_id))}",
         )
         status = rows[0][0] if rows else None
         if status in ("Success", "Failed"):
