@@ -58,9 +58,16 @@ def unpreloaded_server(timescale_bindir: Path) -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def timescale_url(timescale_server: PostgresServer) -> str:
-    """A fresh, empty database on the TimescaleDB server."""
-    return timescale_server.create_database()
+def timescale_url(timescale_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database on the TimescaleDB server, dropped afterwards (each database
+    with the extension holds one of the server's TimescaleDB background workers)."""
+    url = timescale_server.create_database()
+    yield url
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(timescale_server.url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -205,5 +205,5 @@ class TimescaleServer(PostgresServer):
         if preload:
             self.extra_options = (
                 "-c shared_preload_libraries=timescaledb -c timescaledb.telemetry_level=off "
-                "-c max_worker_processes=16 -c timescaledb.max_background_workers=4"
+                "-c max_worker_processes=24 -c timescaledb.max_background_workers=16"
             )

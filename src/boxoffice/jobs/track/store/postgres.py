@@ -230,6 +230,8 @@ class PostgresStore:
 
     backend = "postgresql"
     concurrent_writes = True
+    #: "auto" (see :meth:`price_history`), or "lateral" / "grouped" to force one plan
+    history_plan = "auto"
 
     def __init__(
         self,
@@ -638,15 +640,21 @@ class PostgresStore:
     ) -> list[BucketStats]:
         """Per bucket min/avg/median (percentile_cont)/max, listings, tickets.
 
-        Buckets are aligned by ``date_bin`` (``time_bucket`` on TimescaleDB). With a sane
-        number of buckets each one is an index range scan (LATERAL) whose median sorts only
-        its own rows; very many buckets use one GROUP BY over the bucket expression.
+        Buckets are aligned by ``date_bin`` (``time_bucket`` on TimescaleDB). On plain
+        PostgreSQL, with a sane number of buckets, each one is an index range scan (LATERAL)
+        whose median sorts only its own rows; very many buckets use one GROUP BY over the
+        bucket expression. On TimescaleDB the GROUP BY is always used: it reads each
+        compressed segment once, where per-bucket range scans decompress it again and again
+        (``history_plan`` forces one plan, for benchmarks).
         """
         now = until if until is not None else datetime.now(since.tzinfo)
-        many = (now - since) / bucket > MAX_LATERAL_BUCKETS
+        if self.history_plan == "auto":
+            grouped = (now - since) / bucket > MAX_LATERAL_BUCKETS or self.timescale.usable
+        else:
+            grouped = self.history_plan == "grouped"
         params = {"width": bucket, "event": event_id, "since": since, "until": until or _NO_END}
         with self._cursor() as cur:
-            if many:
+            if grouped:
                 cur.execute(
                     f"SELECT {self.bucket_sql()} AS b, min(price_per_ticket), "
                     "avg(price_per_ticket), "
