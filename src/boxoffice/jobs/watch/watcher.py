@@ -444,6 +444,7 @@ class Watcher:
                     )
             if not self._budget_left():
                 break
+            self.client.prepare_buy(page_url)  # the next cart POST's parts, while idle
             delay = pacing.jitter(
                 self.spec.interval,
                 self.spec.jitter_strategy,
