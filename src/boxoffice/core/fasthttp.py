@@ -20,7 +20,7 @@ without TLS) use aiohttp from the start. aiohttp is imported when the first requ
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -89,8 +89,11 @@ def _httpx_error(exc: BaseException, request: httpx.Request) -> Exception:
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 through one aiohttp session (opened at the first request, in its loop)."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
-        self._ssl = ssl_context
+    def __init__(
+        self, *, ssl_context: Callable[[], ssl.SSLContext | bool], limits: httpx.Limits
+    ) -> None:
+        self._make_ssl = ssl_context  # called at the first https request (CAs cost memory)
+        self._ssl: ssl.SSLContext | bool | None = None
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
@@ -105,7 +108,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             keepalive_timeout=limits.keepalive_expiry
             if limits.keepalive_expiry is not None
             else 15.0,
-            ssl=self._ssl,
         )
         # every header is the httpx client's: aiohttp adds none of its own
         self._no_auto = frozenset(
@@ -137,6 +139,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         from yarl import URL
 
         session = self._session or self._open()
+        tls: ssl.SSLContext | bool = True
+        if request.url.scheme == "https":
+            if self._ssl is None:
+                self._ssl = self._make_ssl()
+            tls = self._ssl
         try:
             body = request.content
         except httpx.RequestNotRead:
@@ -150,6 +157,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=body or None,
                 allow_redirects=False,
                 timeout=self._timeout(request.extensions.get("timeout")),
+                ssl=tls,
             )
         except Exception as exc:
             raise _httpx_error(exc, request) from exc
@@ -181,7 +189,7 @@ class AdaptiveTransport(httpx.AsyncBaseTransport):
         http2: bool,
         limits: httpx.Limits,
         verify: ssl.SSLContext | bool,
-        aiohttp_ssl: ssl.SSLContext | bool,
+        aiohttp_ssl: Callable[[], ssl.SSLContext | bool],
     ) -> None:
         self._http2 = http2
         self._limits = limits

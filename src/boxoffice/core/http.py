@@ -622,7 +622,7 @@ def create_client(
             http2=opts.http2,
             limits=limits,
             verify=opts.ssl_context(),
-            aiohttp_ssl=aiohttp_ssl(opts.verify, opts.ssl_context),
+            aiohttp_ssl=lambda: aiohttp_ssl(opts.verify, opts.ssl_context),
         )
     elif transport is None:
         transport = httpx.AsyncHTTPTransport(

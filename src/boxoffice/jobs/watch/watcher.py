@@ -20,6 +20,7 @@ import httpx
 from boxoffice.core import pacing
 from boxoffice.core.http import CookieJar
 from boxoffice.core.logging import shorten
+from boxoffice.core.memory import release_free_memory
 from boxoffice.errors import BoxofficeError, NetworkError, NotFoundError, ProtocolError
 from boxoffice.jobs.watch.archive import PageArchiver
 from boxoffice.jobs.watch.report import Reporter, RequestLine
@@ -375,6 +376,8 @@ class Watcher:
                 continue
             seen_at = time.perf_counter()
             self.polls += 1
+            if self.polls == 2:  # started: the first poll's work is done, none is racing
+                release_free_memory()
             self.network_failures = 0
             page = poll.page
             if poll.throttle is not None:

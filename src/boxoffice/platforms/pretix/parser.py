@@ -28,12 +28,13 @@ import hashlib
 import html as htmllib
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
-
 from boxoffice.platforms.pretix.models import Listing, MarketplacePage
+
+if TYPE_CHECKING:  # selectolax is loaded by the DOM parse, which a watch rarely needs
+    from selectolax.lexbor import LexborNode
 
 BUY_MARKER = "secondhand/buy/"
 PANEL_ANCHOR = "panel panel-default"
@@ -480,6 +481,8 @@ def _container_of(form: LexborNode) -> LexborNode:
 
 def parse_marketplace_dom(html: str, page_url: str = "") -> tuple[Listing, ...]:
     """The fallback: a full DOM parse; every POST form whose action contains secondhand/buy/."""
+    from selectolax.lexbor import LexborHTMLParser
+
     tree = LexborHTMLParser(html)
     page_token = ""
     first_token = tree.css_first('input[name="csrfmiddlewaretoken"]')
