@@ -20,8 +20,9 @@ without TLS) use aiohttp from the start. aiohttp is imported when the first requ
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -174,6 +175,55 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             },
         )
 
+    async def send_raw(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        timeout: dict[str, float | None],
+        make_request: Callable[[], httpx.Request],
+    ) -> httpx.Response:
+        """:meth:`handle_async_request` for a request given as its parts (``headers``: all
+        but Host and Content-Length, which aiohttp writes as httpx would); its
+        ``httpx.Request`` is made by ``make_request()`` once the request has left."""
+        from yarl import URL
+
+        session = self._session or self._open()
+        tls: ssl.SSLContext | bool = True
+        if url.startswith("https:"):
+            if self._ssl is None:
+                self._ssl = self._make_ssl()
+            tls = self._ssl
+        try:
+            response = await session.request(
+                method,
+                URL(url, encoded=True),
+                headers=[*headers, ("Content-Length", str(len(body)))],
+                data=body,
+                allow_redirects=False,
+                timeout=self._timeout(timeout),
+                ssl=tls,
+            )
+        except Exception as exc:
+            raise _httpx_error(exc, make_request()) from exc
+        return self._response(response, make_request())
+
+    def _response(self, response: aiohttp.ClientResponse, request: httpx.Request) -> httpx.Response:
+        version = response.version
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_Body(response, request),
+            request=request,
+            extensions={
+                "http_version": f"HTTP/{version.major}.{version.minor}".encode()
+                if version
+                else b"HTTP/1.1",
+                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+            },
+        )
+
     async def aclose(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
@@ -226,6 +276,25 @@ class AdaptiveTransport(httpx.AsyncBaseTransport):
             self._h1_origins.add(origin)
             self._retire = True
         return response
+
+    async def send_raw(
+        self,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        timeout: dict[str, float | None],
+        make_request: Callable[[], httpx.Request],
+    ) -> httpx.Response | None:
+        """A POST through :meth:`AiohttpTransport.send_raw` when its origin is served over
+        HTTP/1.1 here (plain http, or https that did not negotiate HTTP/2); else None."""
+        if self._http2 and url.startswith("https:"):
+            parts = urlsplit(url)
+            port = parts.port if parts.port not in (None, 443) else None
+            if ("https", parts.hostname or "", port) not in self._h1_origins:
+                return None
+        elif not url.startswith("http:") and not url.startswith("https:"):
+            return None
+        return await self.http1.send_raw("POST", url, headers, body, timeout, make_request)
 
     async def aclose(self) -> None:
         try:

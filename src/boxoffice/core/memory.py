@@ -7,11 +7,18 @@ import ctypes.util
 import gc
 import sys
 
+_released = False
+
 
 def release_free_memory() -> None:
-    """Collect garbage, then ask glibc's allocator to return its free pages (``malloc_trim``)
-    — what start-up left behind (import-time objects, parsed settings) stops counting in the
-    RSS. A no-op where there is no glibc."""
+    """Once per process: collect garbage, then ask glibc's allocator to return its free pages
+    (``malloc_trim``) — what start-up left behind (import-time objects, parsed settings)
+    stops counting in the RSS. Later calls do nothing (the pages given back are faulted in
+    again when needed: not something to repeat near a race). A no-op without glibc."""
+    global _released
+    if _released:
+        return
+    _released = True
     gc.collect()
     if not sys.platform.startswith("linux"):
         return

@@ -97,6 +97,11 @@ def test_an_i18n_catalog_phrase_in_a_script_is_not_an_inactive_marketplace() -> 
 
 
 def test_case_folded_words_still_mark_a_page_inactive() -> None:
-    for word in ("SECONDHAND", "Marketplace", "re\u017fale", "mar\u212aetplace"):  # ſ, K fold to s, k
+    for word in (
+        "SECONDHAND",
+        "Marketplace",
+        "re\u017fale",
+        "mar\u212aetplace",
+    ):  # ſ, K fold to s, k
         html = f"<html><body><p>The {word} is deactivated.</p></body></html>"
         assert parse_marketplace(html, URL).state == "inactive", word
