@@ -205,3 +205,41 @@ async def test_an_https_server_without_http2_moves_to_the_aiohttp_wire() -> None
         assert transport._h2 is None  # the first connection was closed
     finally:
         server.stop()
+
+
+async def test_a_raw_post_reaches_the_server_as_a_client_post_does(
+    plain_server: SandboxServer,
+) -> None:
+    url = plain_server.urls["peer"] + "/form"
+    body = b"csrfmiddlewaretoken=a%2Bb"
+    jar = CookieJar()
+    async with create_client(cookies=jar, fast_http1=True) as client:
+        await client.get(plain_server.urls["peer"] + "/set")
+        cookie = client.build_request("POST", url).headers["cookie"]
+        headers = [*((k, v) for k, v in client.headers.items()), ("Cookie", cookie)]
+        headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+
+        def make() -> httpx.Request:
+            return client.build_request("POST", url, content=body, headers=dict(headers[-2:]))
+
+        raw = await client.post_raw(url, headers, body, make)
+        regular = await client.send(make())
+        moved = await client.post_raw(plain_server.urls["peer"] + "/moved", headers, body, make)
+    assert raw is not None
+    assert moved is not None
+    assert raw.json() == regular.json()
+    assert raw.json()["body"] == "csrfmiddlewaretoken=a%2Bb"
+    assert raw.json()["headers"]["cookie"] == cookie
+    assert raw.request.method == "POST"
+    assert raw.extensions["metrics"].ttfb_ms > 0
+    assert moved.status_code == 302
+    assert jar.get("pretix_session") == "after-post"  # the answer's cookie is in the jar
+
+
+async def test_a_raw_post_is_declined_where_it_cannot_go_straight_out() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    async with create_client(transport=transport) as client:
+        declined = await client.post_raw(
+            "http://x.test/", [], b"", lambda: httpx.Request("POST", "http://x.test/")
+        )
+    assert declined is None
