@@ -1,5 +1,9 @@
-"""watch parser figures: fast-path parse of a 14 KB marketplace page with 3 listings, and its
-ratio to the DOM fallback on the same page (goals: ≤ 30 µs median, ≥ 20×).
+"""watch parser figures on pages in the real pretix structure (``bench/_pretix_pages.py``):
+14 KB with 1 and 3 listings (goal ≤ 15 µs), 48 KB with 30 (goal ≤ 80 µs), the cost of each
+listing beyond the first (goal ≤ 2 µs: the 48 KB page with 30 listings against the same page
+with 1), the empty page, and the DOM fallback — for the parser now, the parser of the
+baseline commit (``bench/_before_pretix_parser.py``, frozen) and the plain script's regex
+(``bench/_plain_watcher.py``). Rounds interleave the three, back to back on the same page.
 
 Run: ``python -m bench watch_parse``. Prints figures only.
 """
@@ -10,77 +14,74 @@ import statistics
 import time
 from collections.abc import Callable
 
+from bench import _before_pretix_parser as before
+from bench._plain_watcher import parse as plain_parse
+from bench._pretix_pages import URL, page
 from boxoffice.platforms.pretix.parser import parse_marketplace, parse_marketplace_dom
-from boxoffice.sandbox.pretix_marketplace import MarketState, render_marketplace
 
-URL = "https://tickets.example.com/demo/99x1/secondhand/?sort=price_asc"
-
-
-def page() -> str:
-    state = MarketState(seed=1)
-    items = [state.add_listing(f"Ticket – Type {i}", 80 + 15 * i) for i in range(3)]
-    return render_marketplace(state, items, "x" * 64)
-
-
-def timings_us(fn: Callable[[], object], *, batch: int, rounds: int) -> tuple[float, float]:
-    """(median, best) µs per call over ``rounds`` batches (best = least disturbed by load)."""
-    samples = [_batch_us(fn, batch) for _ in range(rounds)]
-    return statistics.median(samples), min(samples)
+PAGES = {
+    "14 KB, 1 listing": (1, 14),
+    "14 KB, 3 listings": (3, 14),
+    "48 KB, 1 listing": (1, 48),
+    "48 KB, 30 listings": (30, 48),
+    "14 KB, empty": (0, 14),
+}
+ROUNDS = 40
+BATCH = 200
 
 
-def _batch_us(fn: Callable[[], object], batch: int) -> float:
+def _batch_us(fn: Callable[[], object], batch: int = BATCH) -> float:
     start = time.perf_counter()
     for _ in range(batch):
         fn()
     return (time.perf_counter() - start) / batch * 1e6
 
 
-def paired_us(
-    fast: Callable[[], object], slow: Callable[[], object], *, rounds: int
-) -> tuple[list[float], list[float]]:
-    """Per-round µs of ``fast`` and ``slow``, timed back to back in each round.
-
-    Pairing keeps the ratio honest on a shared VM whose speed drifts between seconds: both
-    sides of each ratio ran under the same load.
-    """
-    fast_us, slow_us = [], []
-    for _ in range(rounds):
-        fast_us.append(_batch_us(fast, 100))
-        slow_us.append(_batch_us(slow, 5))
-    return fast_us, slow_us
+def interleaved(fns: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Median µs per call of each function, timed in alternating batches."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(ROUNDS):
+        for name, fn in fns.items():
+            samples[name].append(_batch_us(fn))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> None:
-    html = page()
-    result = parse_marketplace(html, URL)
-    assert result.parser == "fast"
-    assert len(result.listings) == 3
-    assert len(parse_marketplace_dom(html, URL)) == 3
-    fast_us, dom_us = paired_us(
-        lambda: parse_marketplace(html, URL), lambda: parse_marketplace_dom(html, URL), rounds=80
-    )
-    # the absolute figure on its own (warm, as in the watch loop: one parse per poll, nothing
-    # else between); the paired rounds above run selectolax between batches, which leaves the
-    # fast path's first calls cold, so they are used for the ratio only
-    fast, fast_best = timings_us(lambda: parse_marketplace(html, URL), batch=200, rounds=60)
-    dom, dom_best = statistics.median(dom_us), min(dom_us)
-    ratios = [d / f for f, d in zip(fast_us, dom_us, strict=True)]
-    empty = render_marketplace(MarketState(seed=1), [], "x" * 64)
-    empty_us, _ = timings_us(lambda: parse_marketplace(empty, URL), batch=500, rounds=30)
-    print(f"page size                     {len(html.encode()) / 1024:.1f} KB, 3 listings")
+    results: dict[str, dict[str, float]] = {}
+    for label, (listings, kib) in PAGES.items():
+        html = page(listings, kib)
+        now = parse_marketplace(html, URL)
+        assert now.parser == "fast"
+        assert len(now.listings) == listings
+        assert now == before.parse_marketplace(html, URL)  # same listings, same state
+        results[label] = interleaved(
+            {
+                "now": lambda h=html: parse_marketplace(h, URL),
+                "baseline": lambda h=html: before.parse_marketplace(h, URL),
+                "plain": lambda h=html: plain_parse(h, URL),
+            }
+        )
+    print(f"{'page':<22}{'now':>9}{'baseline':>10}{'plain':>9}   now/baseline  now/plain (µs)")
+    for label, r in results.items():
+        print(
+            f"{label:<22}{r['now']:>9.1f}{r['baseline']:>10.1f}{r['plain']:>9.1f}"
+            f"   {r['now'] / r['baseline']:>9.2f}×  {r['now'] / r['plain']:>8.2f}×"
+        )
+    extra = {
+        name: (results["48 KB, 30 listings"][name] - results["48 KB, 1 listing"][name]) / 29
+        for name in ("now", "baseline", "plain")
+    }
     print(
-        f"fast path (parse_marketplace) {fast:.1f} µs median, {fast_best:.1f} µs best"
-        "   (goal ≤ 30 µs median)"
+        f"{'per listing beyond 1st':<22}{extra['now']:>9.2f}{extra['baseline']:>10.2f}"
+        f"{extra['plain']:>9.2f}   {extra['now'] / extra['baseline']:>9.2f}×"
     )
-    print(f"DOM fallback (selectolax)     {dom:.1f} µs median, {dom_best:.1f} µs best")
+    print("goals: ≤ 15 µs (14 KB, 1–3 listings), ≤ 80 µs (48 KB, 30), ≤ 2 µs per extra listing")
+    html = page(3, 14)
+    dom = interleaved({"dom": lambda: parse_marketplace_dom(html, URL)})["dom"]
+    print(f"DOM fallback (selectolax), 14 KB, 3 listings: {dom:.1f} µs")
+    calib = interleaved({"calib": lambda: sum(range(1000))})["calib"]
     print(
-        f"ratio DOM / fast              {statistics.median(ratios):.1f}× median of paired rounds,"
-        f" {min(dom_us) / min(fast_us):.1f}× best/best   (goal ≥ 20×)"
-    )
-    print(f"empty page (marker only)      {empty_us:.2f} µs median")
-    calib, _ = timings_us(lambda: sum(range(1000)), batch=200, rounds=20)
-    print(
-        f"CPU calibration               sum(range(1000)) = {calib:.1f} µs "
+        f"CPU calibration: sum(range(1000)) = {calib:.1f} µs "
         "(≈ 8–10 µs on an idle core; scale the absolute figures above by that)"
     )
 

@@ -84,7 +84,11 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
     rng = random.Random(options.seed) if options.seed is not None else None
     metrics = MetricsRecorder(maxlen=64)  # a long watch must not grow: keep only recent ones
     async with create_client(
-        options=options.http, transport=options.transport, cookies=jar, metrics=metrics
+        options=options.http,
+        transport=options.transport,
+        cookies=jar,
+        metrics=metrics,
+        fast_http1=True,  # the race: aiohttp's HTTP/1.1 wire, HTTP/2 where offered
     ) as http:
         watcher = Watcher(
             spec,

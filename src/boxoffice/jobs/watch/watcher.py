@@ -20,12 +20,13 @@ import httpx
 from boxoffice.core import pacing
 from boxoffice.core.http import CookieJar
 from boxoffice.core.logging import shorten
+from boxoffice.core.memory import release_free_memory
 from boxoffice.errors import BoxofficeError, NetworkError, NotFoundError, ProtocolError
 from boxoffice.jobs.watch.archive import PageArchiver
 from boxoffice.jobs.watch.report import Reporter, RequestLine
 from boxoffice.jobs.watch.spec import WatchSpec
 from boxoffice.platforms.pretix.client import Fetched, PretixClient
-from boxoffice.platforms.pretix.models import CartOutcome, Listing, Throttle
+from boxoffice.platforms.pretix.models import CartOutcome, Listing, MarketplacePage, Throttle
 
 MAX_NETWORK_FAILURES = 10
 OutcomeStatus = Literal["carted", "stopped", "error"]
@@ -96,6 +97,7 @@ class Watcher:
         self.marketplace_url: str | None = None
         self.outcome = WatchOutcome(spec, "stopped")
         self._seen_detections: set[str] = set()
+        self._verdicts: set[tuple[object, ...]] = set()  # see _consider
         self._held: list[Callable[[], None]] | None = None
         #: ``notice(name, data)``: ``marketplace_opened`` {url} after waiting for it,
         #: ``filtered`` {listings} when listings were seen but none matched (never in a race)
@@ -383,6 +385,8 @@ class Watcher:
                 continue
             seen_at = time.perf_counter()
             self.polls += 1
+            if self.polls == 2:  # started: the first poll's work is done, none is racing
+                release_free_memory()
             self.network_failures = 0
             page = poll.page
             if poll.throttle is not None:
@@ -423,12 +427,12 @@ class Watcher:
                     self._report_detections(candidates)
                 elif page.listings and self.notice is not None:
                     self.notice("filtered", {"listings": list(page.listings)})
-                self.archiver.consider(poll.fetched.response, "marketplace")
+                self._consider(poll.fetched, "marketplace", page)
                 self.unknown_streak = 0
             elif page.state == "empty":
                 self._line("GET", poll.fetched, page_url, "no tickets")
                 self.unknown_streak = 0
-                self.archiver.consider(poll.fetched.response, "marketplace")
+                self._consider(poll.fetched, "marketplace", page)
             elif page.state == "inactive":
                 self._line("GET", poll.fetched, page_url, "marketplace inactive")
                 self.archiver.consider(poll.fetched.response, "marketplace_inactive")
@@ -455,6 +459,7 @@ class Watcher:
                     )
             if not self._budget_left():
                 break
+            self.client.prepare_buy(page_url)  # the next cart POST's parts, while idle
             delay = pacing.jitter(
                 self.spec.interval,
                 self.spec.jitter_strategy,
@@ -462,6 +467,23 @@ class Watcher:
                 rng=self.rng,
             )
             await self._wait(delay, "polling")
+
+    def _consider(self, fetched: Fetched, label: str, page: MarketplacePage) -> None:
+        """Offer a page the parser understood to the archive — only when what it read from
+        it is new (state, parser, listings without their per-response tokens): a page read
+        like an earlier one is not fingerprinted again, poll after poll."""
+        verdict = (
+            label,
+            page.state,
+            page.parser,
+            page.detail,
+            tuple((x.ticket_type, x.price, x.currency, x.buy_url) for x in page.listings),
+        )
+        if verdict in self._verdicts:
+            return
+        if len(self._verdicts) < 4096:
+            self._verdicts.add(verdict)
+        self.archiver.consider(fetched.response, label)
 
     def _report_detections(self, candidates: list[Listing]) -> None:
         for item in candidates:

@@ -8,8 +8,9 @@ redirect chain is followed hop by hop so the outcome can be judged from each Loc
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -22,8 +23,8 @@ from boxoffice.platforms.pretix.interpret import (
     marketplace_gone,
 )
 from boxoffice.platforms.pretix.models import CartOutcome, Listing, MarketplacePage, Throttle
-from boxoffice.platforms.pretix.parser import find_marketplace_link, parse_marketplace
-from boxoffice.platforms.pretix.requests import CartRequest, build_buy_request
+from boxoffice.platforms.pretix.parser import BUY_MARKER, find_marketplace_link, parse_marketplace
+from boxoffice.platforms.pretix.requests import FORM_CONTENT_TYPE, CartRequest, origin_of
 from boxoffice.platforms.pretix.shop import ShopPage, build_shop_request, parse_shop_page
 
 POLL_QUERY = "sort=price_asc"
@@ -99,6 +100,11 @@ class PretixClient:
         self.event_url = event_url(base_url, event)
         self.reconnects = 0
         self.last_chain: list[httpx.Response] = []
+        self._prepared: dict[str, list[tuple[bytes, bytes]]] = {}
+        self._cookies: tuple[object, bytes | None] | None = None
+        self._headers: dict[tuple[str, bytes | None], httpx.Headers] = {}
+        self._raw_headers: dict[tuple[str, bytes | None], list[tuple[str, str]]] = {}
+        self._timeout = http.timeout.as_dict()
 
     async def get(self, url: str, *, context: str) -> Fetched:
         """GET with one transparent retry when the server dropped the connection."""
@@ -157,20 +163,145 @@ class PretixClient:
             return Poll(fetched, MarketplacePage("unknown", detail=f"HTTP {hop.status}"))
         return Poll(fetched, parse_marketplace(hop.body, url))
 
-    async def _post_and_follow(self, request: CartRequest, *, context: str) -> list[Hop]:
+    # ------------------------------------------------------------------ the cart POST
+
+    def prepare_buy(self, page_url: str) -> None:
+        """Work out ahead what a buy POST from ``page_url`` sends besides the listing's URL and
+        token: the client's headers with Referer, Origin and Content-Type, and the Cookie
+        header for the jar as it is now (recomputed only when the jar changes)."""
+        directory = page_url.split("?", 1)[0].split("#", 1)[0] + "buy/"
+        cookie = self._cookie_header(directory)
+        if (page_url, cookie) not in self._headers:
+            self._buy_request(Listing("", "", None, directory, ""), page_url)
+
+    def _buy_headers(self, page_url: str) -> list[tuple[bytes, bytes]]:
+        headers = self._prepared.get(page_url)
+        if headers is None:
+            if len(self._prepared) >= 16:
+                self._prepared.clear()
+            extra = {"Referer": page_url, "Origin": origin_of(page_url)}
+            extra["Content-Type"] = FORM_CONTENT_TYPE
+            merged = httpx.Headers(self.http.headers)
+            merged.update(extra)
+            headers = self._prepared[page_url] = list(merged.raw)
+        return headers
+
+    def _cookie_header(self, url: str) -> bytes | None:
+        """The Cookie header the client would send to ``url`` (its jar's own computation),
+        remembered for the jar's current cookies and the directory of ``url`` (the buy
+        URLs' common ``…/secondhand/buy/``).
+
+        Exact: which cookies go with a URL depends on its scheme, host, port and path; no
+        cookie with a path longer than that directory's can tell two URLs in it apart. A
+        longer cookie path, or a cookie expiring within the hour, makes each call compute
+        it afresh; any change to the jar's cookies changes the key.
+        """
+        cut = url.find(BUY_MARKER)
+        directory = url[: cut + len(BUY_MARKER)] if cut != -1 else url[: url.rfind("/") + 1]
+        cookies = list(self.http.cookies.jar)
+        soon = time.time() + 3600
+        room = len(urlsplit(directory).path)
+        key: object = None
+        if not any(
+            (c.expires is not None and c.expires <= soon) or len(c.path) > room for c in cookies
+        ):
+            key = (
+                directory,
+                tuple(
+                    (c.domain, c.path, c.name, c.value, c.secure, c.port, c.version)
+                    for c in cookies
+                ),
+            )
+            if self._cookies is not None and self._cookies[0] == key:
+                return self._cookies[1]
+        probe = httpx.Request("POST", url if key is None else directory)
+        self.http.cookies.set_cookie_header(probe)
+        value = probe.headers.get("cookie")
+        header = value.encode("latin-1") if value is not None else None
+        if key is not None:
+            self._cookies = (key, header)
+        return header
+
+    def _buy_request(self, listing: Listing, page_url: str) -> httpx.Request:
+        """The buy POST as ``client.post(url, data=…, headers=…)`` would build it, from the
+        parts :meth:`prepare_buy` keeps."""
+        cookie = self._cookie_header(listing.buy_url)
+        key = (page_url, cookie)
+        headers = self._headers.get(key)
+        if headers is None:
+            if len(self._headers) >= 16:
+                self._headers.clear()
+            raw = self._buy_headers(page_url)
+            headers = self._headers[key] = httpx.Headers(
+                raw if cookie is None else [*raw, (b"Cookie", cookie)]
+            )
+        return httpx.Request(
+            "POST",
+            httpx.URL(listing.buy_url),
+            headers=headers,
+            content=urlencode({"csrfmiddlewaretoken": listing.csrf_token}).encode(),
+            extensions={"timeout": self._timeout},
+        )
+
+    async def _send_buy(self, listing: Listing, page_url: str) -> httpx.Response:
+        """The buy POST: straight onto the wire when the client can take it so (its
+        ``httpx.Request`` made once it left), else as :meth:`_buy_request`."""
+        post_raw = getattr(self.http, "post_raw", None)
+        if post_raw is None:
+            return await self._send_post(lambda: self._buy_request(listing, page_url))
+        cookie = self._cookie_header(listing.buy_url)
+        key = (page_url, cookie)
+        headers = self._raw_headers.get(key)
+        if headers is None:
+            if len(self._raw_headers) >= 16:
+                self._raw_headers.clear()
+            raw = self._buy_headers(page_url) + ([(b"Cookie", cookie)] if cookie else [])
+            headers = self._raw_headers[key] = [
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in raw
+            ]
+        body = urlencode({"csrfmiddlewaretoken": listing.csrf_token}).encode()
+
+        def build() -> httpx.Request:
+            return self._buy_request(listing, page_url)
+
+        for attempt in (1, 2):
+            try:
+                response: httpx.Response | None = await post_raw(
+                    listing.buy_url, headers, body, build
+                )
+                if response is None:
+                    return await self._send_post(build)
+                return response
+            except _DROPPED:
+                if attempt == 2:
+                    raise
+                self.reconnects += 1  # not processed there (see _send_post): once more
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_post(self, build: Callable[[], httpx.Request]) -> httpx.Response:
+        send = getattr(self.http, "send_direct", self.http.send)  # boxoffice's client: direct
+        try:
+            return await send(build())
+        except _DROPPED:
+            # The server ended the kept-alive connection (HTTP/2 GOAWAY, reset) before
+            # answering: the POST was not processed there. Once more, on a fresh one.
+            self.reconnects += 1
+            return await send(build())
+
+    async def _post_and_follow(
+        self, request: CartRequest | tuple[Listing, str], *, context: str
+    ) -> list[Hop]:
         try:
             self.last_chain = []
-            try:
-                response = await self.http.post(
-                    request.url, data=request.data, headers=request.headers
+            if isinstance(request, CartRequest):
+                cart = request
+                response = await self._send_post(
+                    lambda: self.http.build_request(
+                        "POST", cart.url, data=cart.data, headers=cart.headers
+                    )
                 )
-            except _DROPPED:
-                # The server ended the kept-alive connection (HTTP/2 GOAWAY, reset) before
-                # answering: the POST was not processed there. Once more, on a fresh one.
-                self.reconnects += 1
-                response = await self.http.post(
-                    request.url, data=request.data, headers=request.headers
-                )
+            else:
+                response = await self._send_buy(*request)
             self.last_chain.append(response)
             hops = [Hop.from_response(response)]
             for _ in range(MAX_REDIRECTS):
@@ -186,8 +317,7 @@ class PretixClient:
 
     async def add_to_cart(self, listing: Listing, *, page_url: str) -> CartOutcome:
         """POST the listing's buy form and judge the redirect chain."""
-        request = build_buy_request(listing, page_url=page_url)
-        hops = await self._post_and_follow(request, context=f"buying {listing.buy_url}")
+        hops = await self._post_and_follow((listing, page_url), context=f"buying {listing.buy_url}")
         return interpret_cart_chain(hops)
 
     async def shop_page(self) -> ShopPage:

@@ -27,12 +27,14 @@ import functools
 import hashlib
 import html as htmllib
 import re
-from typing import Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
-
 from boxoffice.platforms.pretix.models import Listing, MarketplacePage
+
+if TYPE_CHECKING:  # selectolax is loaded by the DOM parse, which a watch rarely needs
+    from selectolax.lexbor import LexborNode
 
 BUY_MARKER = "secondhand/buy/"
 PANEL_ANCHOR = "panel panel-default"
@@ -50,6 +52,10 @@ _INACTIVE = re.compile(
     r"(?:active|available|open|enabled)|inactive|closed|disabled|deactivated)",
     re.I,
 )
+# where an _INACTIVE match can start: the full pattern is tried only there
+_INACTIVE_WORDS = (b"marketplace", b"resale", b"secondhand")
+_INACTIVE_VERDICTS = (b"not", b"inactive", b"closed", b"disabled", b"deactivated")
+_FOLDED = ("ſ", "ı", "İ", "\u212a")  # re.I matches these to s, i, i, k; lower() does not all
 _MARKET_LINK = re.compile(
     r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']*secondhand/[^"']*)["']""", re.I | re.S
 )
@@ -129,30 +135,100 @@ def _looks_post(form_tag: str) -> bool:
     return _METHOD_POST.search(form_tag) is not None
 
 
+def _inactive(html: str) -> re.Match[str] | None:
+    """Where the page says the marketplace is not active: ``_INACTIVE`` searched in the
+    page's text outside ``<script>`` elements (an i18n catalog there holds such phrases on
+    every page), tried only where one of the pattern's leading words starts.
+
+    The words are found with ``bytes.find`` in an ASCII-lowered copy of the same length (so
+    the same offsets); the full search runs instead when the page holds a character the
+    pattern's case folding matches to one of those ASCII letters ("ſ", "ı", "İ", "K").
+    """
+    text = _without_scripts(html)
+    if any(char in text for char in _FOLDED):
+        return _INACTIVE.search(text)
+    lowered = text.encode("ascii", "replace").lower()
+    attempt, find = _INACTIVE.match, lowered.find
+    for at in sorted(at for word in _INACTIVE_WORDS for at in _offsets(lowered, word)):
+        # the verdict word follows in the same text (no tag between), within 60 characters
+        end = find(b"<", at, at + 90)
+        segment = lowered[at : end if end != -1 else at + 90]
+        if any(verdict in segment for verdict in _INACTIVE_VERDICTS):
+            match = attempt(text, at)
+            if match is not None:
+                return match
+    return None
+
+
+def _without_scripts(html: str) -> str:
+    """``html`` with each ``<script …>…</script>`` cut down to ``<script>``."""
+    find = html.find
+    at = find("<script")
+    if at == -1:
+        return html
+    parts: list[str] = []
+    done = 0
+    while at != -1:
+        parts.append(html[done:at])
+        parts.append("<script>")
+        end = find("</script>", at)
+        done = len(html) if end == -1 else end + 9
+        at = find("<script", done)
+    parts.append(html[done:])
+    return "".join(parts)
+
+
+def _offsets(text: bytes, word: bytes) -> list[int]:
+    found: list[int] = []
+    at = text.find(word)
+    while at != -1:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
 def _empty_or_other(html: str) -> MarketplacePage:
     for marker in EMPTY_MARKERS:
         if marker in html:
             return MarketplacePage("empty", (), "fast", f"marker {marker!r}")
-    match = _INACTIVE.search(html)
+    match = _inactive(html)
     if match is not None:
         return MarketplacePage("inactive", (), "fast", _clean(match.group(0))[:120])
     return MarketplacePage("unknown", (), "none", "no listings, no empty marker")
 
 
-@functools.lru_cache(maxsize=64)
-def _origin(page_url: str) -> str:
-    if not page_url.startswith(("http://", "https://")):
-        return ""
-    slash = page_url.find("/", page_url.find("//") + 2)
-    return page_url if slash == -1 else page_url[:slash]
+# (page URL, action up to and including the buy marker) → that prefix made absolute: a
+# watch polls one URL whose buy forms share one prefix, so urljoin runs once per page shape
+_PREFIXES: dict[tuple[str, str], str] = {}
 
 
-def _absolute(page_url: str, origin: str, action: str) -> str:
+def _buy_url(page_url: str, action: str) -> str:
+    """``action`` made absolute against ``page_url`` — ``urljoin(page_url, action)``.
+
+    The part after ``secondhand/buy/`` (pretix writes a listing id and a slash) is appended
+    to the resolved prefix when it cannot change how the prefix resolves (letters, digits,
+    ``-``/``_``, one trailing slash); anything else goes through ``urljoin`` whole.
+    """
     if not page_url:
         return action
-    if origin and action.startswith("/") and not action.startswith("//"):
-        return origin + action  # the usual case, without urljoin's cost
-    return urljoin(page_url, action)
+    cut = action.find(BUY_MARKER)
+    if cut == -1:
+        return urljoin(page_url, action)
+    cut += len(BUY_MARKER)
+    suffix = action[cut:]
+    bare = suffix[:-1] if suffix[-1:] == "/" else suffix
+    if not (bare.isascii() and bare.replace("-", "").replace("_", "").isalnum()):
+        return urljoin(page_url, action)
+    key = (page_url, action[:cut])
+    prefix = _PREFIXES.get(key)
+    if prefix is None:
+        if len(_PREFIXES) >= 256:
+            _PREFIXES.clear()
+        prefix = _PREFIXES[key] = urljoin(page_url, key[1])
+        if not prefix.endswith(BUY_MARKER):  # "..", a query or fragment in the prefix
+            _PREFIXES.pop(key)
+            return urljoin(page_url, action)
+    return prefix + suffix
 
 
 _H3 = '<h3 class="panel-title">'
@@ -162,10 +238,88 @@ _H3_LEN, _H2_LEN = len(_H3), len(_H2)
 
 
 # pretix's own rendering of a buy form: action and token in one anchored match
+# (one line or two: ``<form method="post"⏎ action="https://host/…/buy/17/">``)
 _PRETIX_FORM = re.compile(
-    r'<form method="post" action="([^"]*)">\s*'
-    r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]*)">'
+    r'<form method="post"\s+action="([^"]*)"\s*>\s*'
+    r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]*)"\s*/?>'
 )
+
+
+# pretix's own listing panel, from the panel anchor to the form's token (the title and the
+# price hold no tag, the action no "<": so nothing this skips could hold what the searches
+# in _scan look for)
+_PRETIX_PANEL = re.compile(
+    r'panel panel-default">\s*<div class="panel-heading">\s*'
+    r'<h3 class="panel-title">([^<]*)</h3>\s*</div>\s*<div class="panel-body">\s*'
+    r'<h2 class="text-primary">([^<]*)</h2>\s*(?:<p class="text-muted">[^<]*</p>\s*)?'
+    r'<form method="post"\s+action="([^"<]*)"\s*>\s*'
+    r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]*)"\s*/?>'
+)
+
+# page URL → its panels' exact shape: _PRETIX_PANEL with the whitespace the page uses written
+# out (a literal match costs about a third of the \s* loops). It matches a subset of what
+# _PRETIX_PANEL matches, with the same groups; a panel it does not match is read by the
+# general pattern, which then learns that panel's shape instead.
+_SHAPES: dict[str, re.Pattern[str]] = {}
+
+
+def _learn_shape(page_url: str, panel: re.Match[str]) -> Callable[[str, int], re.Match[str] | None]:
+    html, at = panel.string, panel.start()
+    between = [html[panel.end(n) : panel.start(n + 1)] for n in range(1, 4)]
+    before_form = re.escape(between[1])
+    note = between[1].find('<p class="text-muted">')
+    if note != -1:
+        note_end = between[1].find("</p>", note) + 4
+        before_form = (
+            re.escape(between[1][:note])
+            + '<p class="text-muted">[^<]*</p>'
+            + re.escape(between[1][note_end:])
+        )
+    pattern = (
+        re.escape(html[at : panel.start(1)])
+        + "([^<]*)"
+        + re.escape(between[0])
+        + "([^<]*)"
+        + before_form
+        + '([^"<]*)'
+        + re.escape(between[2])
+        + '([^"]*)'
+        + re.escape(html[panel.end(4) : panel.end()])
+    )
+    if len(_SHAPES) >= 64:
+        _SHAPES.clear()
+    shape = _SHAPES[page_url] = re.compile(pattern)
+    return shape.match
+
+
+# (title, price) as written → (ticket type, amount, currency): a watch re-reads the same few
+# titles and prices poll after poll (bounded: cleared when it grows past a few thousand)
+_DESCRIBED: dict[tuple[str, str], tuple[str, str, str | None]] = {}
+
+
+def _describe(title: str, price: str) -> tuple[str, str, str | None]:
+    if len(_DESCRIBED) >= 4096:
+        _DESCRIBED.clear()
+    shown = _DESCRIBED[title, price] = (_clean_title(title), *parse_price(price))
+    return shown
+
+
+def _unescape_action(action: str) -> str:
+    return htmllib.unescape(action) if "&" in action else action
+
+
+# page URL → {action as written → absolute buy URL}: the same few actions come back poll
+# after poll (bounded: cleared when it grows past a few thousand entries)
+_RESOLVED: dict[str, dict[str, str]] = {}
+
+
+def _urls_for(page_url: str) -> dict[str, str]:
+    urls = _RESOLVED.get(page_url)
+    if urls is None or len(urls) > 4096:
+        if len(_RESOLVED) >= 64:
+            _RESOLVED.clear()
+        urls = _RESOLVED[page_url] = {}
+    return urls
 
 
 def _form_fields(html: str, form_at: int, buy: int) -> tuple[str, str, int] | Literal[False] | None:
@@ -198,31 +352,68 @@ def _form_fields(html: str, form_at: int, buy: int) -> tuple[str, str, int] | Li
     return html[quote_at + 1 : quote_end], html[value_at + 7 : value_end], form_end
 
 
-def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...] | None:
-    """The fast path: listings from ``panel panel-default`` blocks, or None if incomplete.
+def _scan(
+    html: str, page_url: str, *, panels: bool = True
+) -> tuple[tuple[Listing, ...] | None, bool]:
+    """:func:`parse_marketplace_fast`'s result, and whether the page holds the buy marker.
 
-    Driven by the buy-form marker, so the page is scanned about once: for each
-    ``secondhand/buy/`` occurrence the enclosing ``<form>`` is read (one anchored match for
-    pretix's own markup, plain ``str.find`` otherwise), then the price, panel and title are
-    searched backwards from it. A marker in a link, a GET form or outside a panel is skipped.
-    None means "this page is not shaped as expected" (a panel with a buy form but no title,
-    price or token): the caller then falls back to the DOM parser.
+    ``panels=False`` skips the whole-panel matches (the tests compare both ways).
     """
-    find, rfind, pretix_form = html.find, html.rfind, _PRETIX_FORM.match
-    origin = _origin(page_url)
+    find, rfind, pretix_form, pretix_panel = (
+        html.find,
+        html.rfind,
+        _PRETIX_FORM.match,
+        _PRETIX_PANEL.match,
+    )
+    urls = _urls_for(page_url)
+    shape = _SHAPES.get(page_url)
+    learned: Callable[[str, int], re.Match[str] | None] | None = (
+        shape.match if shape is not None else None
+    )
+    described = _DESCRIBED.get
+    new_listing = tuple.__new__  # Listing(...) without the NamedTuple's Python-level __new__
     found: list[Listing] = []
     done = 0  # everything before this offset belongs to a listing already read
     buy = find(BUY_MARKER)
+    marker = buy != -1
     while buy != -1:
+        start = rfind(PANEL_ANCHOR, done, buy)
+        panel = None
+        if start != -1 and panels:
+            panel = learned(html, start) if learned is not None else None
+            if panel is None:
+                panel = pretix_panel(html, start)
+                if panel is not None:
+                    learned = _learn_shape(page_url, panel)
+        if panel is not None:
+            action_at, action_end = panel.span(3)
+            if action_at <= buy < action_end:
+                # pretix's own panel: title, price, form and token in one anchored match
+                # (what the searches below would find in it, without them)
+                title, price, action, token = panel.groups()
+                done = panel.end()
+                url = urls.get(action)
+                if url is None:
+                    url = urls[action] = _buy_url(page_url, _unescape_action(action))
+                shown = described((title, price))
+                if shown is None:
+                    shown = _describe(title, price)
+                found.append(new_listing(Listing, (*shown, url, token)))
+                buy = find(BUY_MARKER, done)
+                continue
         form_at = rfind("<form", done, buy)
         match = pretix_form(html, form_at) if form_at != -1 else None
-        if match is not None and buy < match.end(1):  # pretix's own markup: one match
-            fields: tuple[str, str, int] | Literal[False] | None = (match[1], match[2], match.end())
+        if match is not None and buy < match.end(1):  # pretix's own form: one match
+            fields: tuple[str, str, int] | Literal[False] | None = (
+                match[1],
+                match[2],
+                match.end(),
+            )
         else:
             fields = _form_fields(html, form_at, buy) if form_at != -1 else False
         start = rfind(PANEL_ANCHOR, done, form_at) if fields else -1
         if fields is None:
-            return None
+            return None, marker
         if fields is False or start == -1:
             buy = find(BUY_MARKER, buy + 15)  # a link, a GET form or outside a panel
             continue
@@ -232,23 +423,32 @@ def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...]
         title_at = find(_H3, start, price_at)
         title_end = find("</h3>", title_at, price_at)
         if price_at == -1 or price_end == -1 or title_at == -1 or title_end == -1:
-            return None
-        if "&" in action:
-            action = htmllib.unescape(action)
-        amount, currency = parse_price(html[price_at + _H2_LEN : price_end])
-        found.append(
-            Listing(
-                _clean_title(html[title_at + _H3_LEN : title_end]),
-                amount,
-                currency,
-                origin + action
-                if origin and action[:1] == "/" and action[:2] != "//"
-                else _absolute(page_url, origin, action),
-                token,
-            )
-        )
+            return None, marker
+        title = html[title_at + _H3_LEN : title_end]
+        price = html[price_at + _H2_LEN : price_end]
+        url = urls.get(action)
+        if url is None:
+            url = urls[action] = _buy_url(page_url, _unescape_action(action))
+        shown = described((title, price))
+        if shown is None:
+            shown = _describe(title, price)
+        found.append(new_listing(Listing, (*shown, url, token)))
         buy = find(BUY_MARKER, done)
-    return tuple(found)
+    return tuple(found), marker
+
+
+def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...] | None:
+    """The fast path: listings from ``panel panel-default`` blocks, or None if incomplete.
+
+    Driven by the buy-form marker, so the page is scanned about once: for each
+    ``secondhand/buy/`` occurrence the panel before it is read by one anchored match when it
+    is pretix's own markup; otherwise the enclosing ``<form>`` is read (one anchored match
+    for pretix's form, plain ``str.find`` otherwise), then the price, panel and title are
+    searched backwards from it. A marker in a link, a GET form or outside a panel is skipped.
+    None means "this page is not shaped as expected" (a panel with a buy form but no title,
+    price or token): the caller then falls back to the DOM parser.
+    """
+    return _scan(html, page_url)[0]
 
 
 _HEADINGS = "h1, h2, h3, h4, h5, h6"
@@ -281,6 +481,8 @@ def _container_of(form: LexborNode) -> LexborNode:
 
 def parse_marketplace_dom(html: str, page_url: str = "") -> tuple[Listing, ...]:
     """The fallback: a full DOM parse; every POST form whose action contains secondhand/buy/."""
+    from selectolax.lexbor import LexborHTMLParser
+
     tree = LexborHTMLParser(html)
     page_token = ""
     first_token = tree.css_first('input[name="csrfmiddlewaretoken"]')
@@ -330,10 +532,10 @@ def parse_marketplace(html: str, page_url: str = "") -> MarketplacePage:
 
     ``page_url`` makes buy URLs absolute (pass the URL the page was fetched from).
     """
-    fast = parse_marketplace_fast(html, page_url)
+    fast, marker = _scan(html, page_url)
     if fast:
         return MarketplacePage("listings", fast, "fast")
-    if fast is not None and BUY_MARKER not in html:
+    if fast is not None and not marker:
         return _empty_or_other(html)
     dom = parse_marketplace_dom(html, page_url)
     if dom:

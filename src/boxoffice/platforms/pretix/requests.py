@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from boxoffice.platforms.pretix.models import Listing
-
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -23,23 +21,6 @@ class CartRequest:
     url: str
     data: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def build_buy_request(listing: Listing, *, page_url: str) -> CartRequest:
-    """The buy-form POST for ``listing``, fetched from the marketplace page at ``page_url``.
-
-    Django's CSRF check needs the form token (plus the csrftoken cookie the client's jar
-    holds) and, on HTTPS, a same-origin ``Referer`` or ``Origin`` — both are sent.
-    """
-    return CartRequest(
-        url=listing.buy_url,
-        data={"csrfmiddlewaretoken": listing.csrf_token},
-        headers={
-            "Referer": page_url,
-            "Origin": origin_of(page_url),
-            "Content-Type": FORM_CONTENT_TYPE,
-        },
-    )
 
 
 def build_shop_add_request(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from boxoffice.errors import ProtocolError
 from boxoffice.platforms.pretix.requests import CartRequest, build_shop_add_request
+
+if TYPE_CHECKING:  # selectolax is loaded by the DOM parse, which a watch rarely needs
+    from selectolax.lexbor import LexborNode
 
 _ITEM_FIELD = re.compile(r"^item_(\d+)$")
 
@@ -60,6 +62,8 @@ def _row_of(node: LexborNode) -> LexborNode:
 
 def parse_shop_page(html: str, page_url: str) -> ShopPage:
     """Find the ``cart/add`` form, its CSRF token and the product rows."""
+    from selectolax.lexbor import LexborHTMLParser
+
     tree = LexborHTMLParser(html)
     form = None
     for candidate in tree.css("form"):

@@ -60,3 +60,37 @@ def make_page(listings: Sequence[tuple[str, str]], token: str = TOKEN) -> str:
         return HEAD + EMPTY_BODY + FOOT
     body = "".join(listing_html(t, p, 101 + i, token) for i, (t, p) in enumerate(listings))
     return HEAD + body + FOOT
+
+
+def listing_html_two_line(
+    ticket_type: str, price: str, listing_id: int, token: str = TOKEN, *, indent: int = 16
+) -> str:
+    """One listing panel as pretix renders it with an absolute buy URL: the form tag is
+    written over two lines, ``<form method="post"`` ⏎ ``action="https://…/buy/<id>/">``."""
+    pad = " " * indent
+    return f"""
+{pad[8:]}<div class="panel panel-default">
+{pad[4:]}<div class="panel-heading">
+{pad}<h3 class="panel-title">{ticket_type}</h3>
+{pad[4:]}</div>
+{pad[4:]}<div class="panel-body">
+{pad}<h2 class="text-primary">{price}</h2>
+{pad}<p class="text-muted">Listed 2026-12-02 21:59</p>
+{pad}<form method="post"
+{pad}      action="https://tickets.example.com/org/99x1/secondhand/buy/{listing_id}/">
+{pad}    <input type="hidden" name="csrfmiddlewaretoken" value="{token}">
+{pad}    <button type="submit" class="btn btn-primary">Buy</button>
+{pad}</form>
+{pad[4:]}</div>
+{pad[8:]}</div>
+"""
+
+
+def make_two_line_page(listings: Sequence[tuple[str, str]], *, indents: Sequence[int] = ()) -> str:
+    """Like :func:`make_page` with :func:`listing_html_two_line` panels (``indents[i]``: the
+    indentation of panel ``i``, default 16)."""
+    body = "".join(
+        listing_html_two_line(t, p, 101 + i, indent=indents[i] if i < len(indents) else 16)
+        for i, (t, p) in enumerate(listings)
+    )
+    return HEAD + body + FOOT

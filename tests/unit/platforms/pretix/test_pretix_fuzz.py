@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pretix_pages import make_page
+from pretix_pages import make_page, make_two_line_page
 
 from boxoffice.platforms.pretix.interpret import Hop, interpret_cart_chain
 from boxoffice.platforms.pretix.parser import (
+    _scan,
     find_marketplace_link,
     page_fingerprint,
     parse_marketplace,
@@ -37,9 +38,15 @@ FRAGMENTS = [
 ]
 
 
+TWO_LINE = make_two_line_page(
+    [("Ticket – Standard", "€95.00"), ("VIP", "€240.00"), ("Camping", "95,00 €")],
+    indents=(16, 16, 8),
+)
+
+
 @st.composite
 def mutated(draw: st.DrawFn) -> str:
-    html = BASE
+    html = draw(st.sampled_from([BASE, TWO_LINE]))
     for _ in range(draw(st.integers(1, 8))):
         op = draw(st.sampled_from(["cut", "insert", "delete", "duplicate", "truncate"]))
         pos = draw(st.integers(0, len(html)))
@@ -99,3 +106,10 @@ def test_arbitrary_text_never_raises(text: str) -> None:
 def test_cart_interpreter_never_raises(hops: list[Hop]) -> None:
     outcome = interpret_cart_chain(hops)
     assert outcome.result in ("checkout", "taken", "rate_limited", "forbidden", "error")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_whole_panel_matches_read_what_the_searches_read(html: str) -> None:
+    for _ in range(2):  # the second time from the panel shape the first one learned
+        assert _scan(html, URL) == _scan(html, URL, panels=False)
