@@ -104,9 +104,15 @@ class NotificationError(BoxofficeError):
     exit_code = 11
 
 
+class BusyError(BoxofficeError):
+    """Another run is doing the same work (it holds the lock; the message names it)."""
+
+    exit_code = 12
+
+
 EXIT_NO_RESULT = 3
 """Not an error: the run ended normally without a result (``book run``: no slot won;
-``watch run``: no ticket carted)."""
+``watch run``: no ticket carted; ``sync push``: tickets wait for a retry beyond ``--max-wait``)."""
 EXIT_INTERRUPTED = 130
 
 
@@ -118,7 +124,12 @@ def exit_codes() -> list[tuple[int, str, str]]:
     """
     rows: list[tuple[int, str, str]] = [
         (0, "-", "success"),
-        (EXIT_NO_RESULT, "-", "no result: no slot won (book run), no ticket carted (watch run)"),
+        (
+            EXIT_NO_RESULT,
+            "-",
+            "no result: no slot won (book run), no ticket carted (watch run), tickets left "
+            "waiting for a later retry (sync push)",
+        ),
     ]
     seen: list[type[BoxofficeError]] = [BoxofficeError]
     queue: list[type[BoxofficeError]] = [BoxofficeError]

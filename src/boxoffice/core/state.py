@@ -54,13 +54,18 @@ def make_private_dirs(path: Path) -> Path:
     return path
 
 
+def state_dir_path(configured: Path | None = None) -> Path:
+    """Where the state dir is (:func:`state_dir` without creating it)."""
+    return configured or _from_env(STATE_DIR_ENV) or Path(platformdirs.user_state_dir(APP_NAME))
+
+
 def state_dir(configured: Path | None = None) -> Path:
     """The state dir (created, mode 0700).
 
     ``configured`` (the ``state_dir`` setting) wins, then env ``BOXOFFICE_STATE_DIR``, then the
     per-user default (platformdirs).
     """
-    path = configured or _from_env(STATE_DIR_ENV) or Path(platformdirs.user_state_dir(APP_NAME))
+    path = state_dir_path(configured)
     try:
         make_private_dirs(path)
     except OSError as exc:
