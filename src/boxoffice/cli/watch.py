@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from boxoffice.cli.context import get_ctx
-from boxoffice.core import notify
+from boxoffice.core import notify, state
 from boxoffice.core.http import CookieJar, HttpOptions
 from boxoffice.demo.watch_selftest import sandbox_watch
 from boxoffice.errors import (
@@ -24,7 +24,13 @@ from boxoffice.errors import (
 )
 from boxoffice.jobs.watch.inspect import describe_page, parse_saved_page
 from boxoffice.jobs.watch.report import ConsoleReporter
-from boxoffice.jobs.watch.runner import RunOptions, WatchReport, exit_error, run_watches
+from boxoffice.jobs.watch.runner import (
+    RunOptions,
+    WatchReport,
+    check_save_dirs,
+    exit_error,
+    run_watches,
+)
 from boxoffice.jobs.watch.spec import check_interval, specs_from_settings
 from boxoffice.jobs.watch.success import HandoffMode, HandoffOptions
 
@@ -205,7 +211,9 @@ def run(
         secrets=settings.secret_values(),
         max_archived_pages=ws.max_archived_pages,
         max_unknown_pages=ws.max_unknown_pages,
+        state_dir=state.state_dir_path(settings.state_dir),
     )
+    check_save_dirs(options)  # before the first poll, not after winning the race
     out = err if as_json else console  # with --json, stdout carries the JSON document only
     reporter = ConsoleReporter(out)
     try:
@@ -244,8 +252,15 @@ def _summarize(console: Any, err: Any, reports: list[WatchReport], as_json: bool
     stderr and stdout gets the JSON document alone."""
     out = err if as_json else console
     for report in reports:
-        if report.ok and report.delivery is not None:
+        if report.ok:
             out.print(f"checkout: {report.outcome.checkout_url}", markup=False, soft_wrap=True)
+        if report.ok and report.delivery is not None:
+            if report.delivery.cookies_inline:
+                out.print(
+                    f"session cookies (no file could be written): {report.delivery.cookies_inline}",
+                    markup=False,
+                    soft_wrap=True,
+                )
             if report.delivery.cookie_file:
                 out.print(f"cookies: {report.delivery.cookie_file}", markup=False, soft_wrap=True)
                 out.print(
@@ -396,6 +411,7 @@ def rehearse_handoff(
     reporter = ConsoleReporter(err if as_json else console, live=False)
     result = asyncio.run(
         sandbox_watch(
+            state_dir=state.state_dir_path(settings.state_dir),
             save_dir=settings.watch.save_responses,
             reporter=reporter,
             notifier=notifier,

@@ -89,6 +89,30 @@ def data_dir(configured: Path | None = None) -> Path:
     return path
 
 
+def unwritable_reason(path: Path) -> str | None:
+    """Why files could not be created in the folder ``path`` (which may not exist yet), or
+    None when they can.
+
+    Nothing is left behind: an existing folder gets a probe file that is removed at once; a
+    missing one is judged by its nearest existing parent (it would be created there).
+    """
+    current = path
+    while not current.exists():
+        if current.parent == current:
+            break
+        current = current.parent
+    if not current.is_dir():
+        return f"{current} is not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(dir=current, prefix=".boxoffice-probe-")
+    except OSError as exc:
+        return f"cannot create files in {current}: {exc.strerror or exc}"
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return None
+
+
 def write_private(path: Path, data: bytes) -> Path:
     """Write ``data`` atomically to ``path`` with mode 0600 (never readable by others).
 

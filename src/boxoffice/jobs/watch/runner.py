@@ -10,13 +10,13 @@ from pathlib import Path
 
 import httpx
 
-from boxoffice.core import notify
+from boxoffice.core import notify, state
 from boxoffice.core.http import CookieJar, HttpOptions, MetricsRecorder, create_client
-from boxoffice.errors import BoxofficeError
+from boxoffice.errors import BoxofficeError, ConfigurationError, map_exception
 from boxoffice.jobs.watch.archive import PageArchiver
 from boxoffice.jobs.watch.report import Reporter
 from boxoffice.jobs.watch.spec import WatchSpec
-from boxoffice.jobs.watch.success import Delivery, HandoffOptions, deliver
+from boxoffice.jobs.watch.success import Delivery, HandoffOptions, deliver, fallback_dir
 from boxoffice.jobs.watch.watcher import Watcher, WatchOutcome
 
 
@@ -33,6 +33,26 @@ class RunOptions:
     max_unknown_pages: int = 20
     transport: httpx.AsyncBaseTransport | None = None
     seed: int | None = None
+    state_dir: Path | None = None
+    """Where the cookies go when ``save_dir`` cannot be written (``<state dir>/watch``)."""
+
+
+def check_save_dirs(options: RunOptions) -> None:
+    """Before the first poll: every folder a cart add will write to must be writable (the
+    page archive and cookie export in ``save_dir``, the fallback in the state dir), else one
+    :class:`ConfigurationError` line — finding out after winning the race loses the ticket."""
+    checks = [
+        (options.save_dir, "the save dir (changed pages, cookie export)", "--save-responses DIR")
+    ]
+    if options.state_dir is not None:
+        checks.append((fallback_dir(options.state_dir), "the state dir", "BOXOFFICE_STATE_DIR"))
+    for path, what, fix in checks:
+        reason = state.unwritable_reason(path)
+        if reason is not None:
+            raise ConfigurationError(
+                f"cannot write to {what} {path}: {reason}",
+                hint=f"run from a folder you can write to, or set {fix} to one; nothing was polled",
+            )
 
 
 @dataclass
@@ -85,7 +105,14 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
             rng=rng,
             max_unknown_pages=options.max_unknown_pages,
         )
-        outcome = await watcher.run()
+        try:
+            outcome = await watcher.run()
+        except BoxofficeError as exc:
+            if watcher.outcome.status != "carted":
+                raise
+            # the ticket is in the cart: whatever failed after that must not hide it
+            reporter.event(spec.name, "error", f"after the cart add: {exc.one_line()}")
+            outcome = watcher.outcome
     report = WatchReport(outcome)
     if outcome.status == "carted":
         listing = outcome.listing
@@ -96,13 +123,22 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
             f"{listing.display_price() if listing else ''} — checkout at {outcome.checkout_url}"
             + (f" ({outcome.reaction_ms:.1f} ms after the page)" if outcome.reaction_ms else ""),
         )
-        report.delivery = await deliver(
-            outcome,
-            notifier=options.notifier,
-            handoff=options.handoff,
-            save_dir=options.save_dir,
-            reporter=reporter,
-        )
+        try:
+            report.delivery = await deliver(
+                outcome,
+                notifier=options.notifier,
+                handoff=options.handoff,
+                save_dir=options.save_dir,
+                reporter=reporter,
+                state_dir=options.state_dir,
+            )
+        except Exception as exc:
+            reporter.event(
+                spec.name,
+                "error",
+                f"after the cart add: {map_exception(exc).one_line()} — check out at "
+                f"{outcome.checkout_url}",
+            )
     elif outcome.error is not None:
         reporter.event(spec.name, "error", outcome.error.one_line())
     return report

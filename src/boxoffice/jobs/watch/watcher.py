@@ -405,10 +405,12 @@ class Watcher:
                         bought = await self._buy(candidates, page_url, seen_at)
                     finally:
                         self._flush()
-                    if bought:
-                        self.archiver.consider(poll.fetched.response, "marketplace")
+                    if bought:  # archiving is best effort now: nothing may undo the cart add
+                        self.archiver.consider_quietly(poll.fetched.response, "marketplace")
                         for index, response in enumerate(self.client.last_chain):
-                            self.archiver.save(response, f"cart_add_{index + 1}")
+                            self.archiver.save_quietly(response, f"cart_add_{index + 1}")
+                        for failure in self.archiver.failures:
+                            self._say("error", failure)
                         return
                 elif candidates:
                     self._report_detections(candidates)
