@@ -27,12 +27,17 @@ def _isolated_dirs(
 
 @pytest.fixture(autouse=True)
 def _fresh_logging() -> Iterator[None]:
-    """A test that configured logging (a CLI run does) leaves no level filter behind for the
-    next one: structlog back to its defaults, our stdlib handler removed."""
+    """A test that configured logging (a CLI run does) leaves no level filter and no
+    registered secret behind for the next one: structlog back to its defaults, our stdlib
+    handler removed, the redaction list emptied."""
     yield
     import logging
 
     import structlog
+
+    from boxoffice.core.logging import clear_secrets
+
+    clear_secrets()
 
     structlog.reset_defaults()
     root = logging.getLogger()

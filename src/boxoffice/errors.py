@@ -113,9 +113,15 @@ class RefusedError(BoxofficeError):
     exit_code = 12
 
 
+class BusyError(BoxofficeError):
+    """Another run is doing the same work (it holds the lock; the message names it)."""
+
+    exit_code = 14
+
+
 EXIT_NO_RESULT = 3
 """Not an error: the run ended normally without a result (``book run``: no slot won;
-``watch run``: no ticket carted)."""
+``watch run``: no ticket carted; ``sync push``: tickets wait for a retry beyond ``--max-wait``)."""
 EXIT_PENDING = 13
 """Not an error: ``book run`` holds a reservation that is pending an admin's approval (the
 resource requires approval) — not won until approved."""
@@ -130,7 +136,12 @@ def exit_codes() -> list[tuple[int, str, str]]:
     """
     rows: list[tuple[int, str, str]] = [
         (0, "-", "success"),
-        (EXIT_NO_RESULT, "-", "no result: no slot won (book run), no ticket carted (watch run)"),
+        (
+            EXIT_NO_RESULT,
+            "-",
+            "no result: no slot won (book run), no ticket carted (watch run), tickets left "
+            "waiting for a later retry (sync push)",
+        ),
         (EXIT_PENDING, "-", "book run: a reservation is held but pending the admin's approval"),
     ]
     seen: list[type[BoxofficeError]] = [BoxofficeError]

@@ -34,7 +34,7 @@ from boxoffice.cli._notify import HeartbeatOpt, NotifyOpt, announcer_for, heartb
 from boxoffice.cli.context import get_ctx
 from boxoffice.core.events import Announcer, Event
 from boxoffice.core.heartbeat import guarded
-from boxoffice.errors import BoxofficeError, ConfigurationError
+from boxoffice.errors import EXIT_NO_RESULT, BoxofficeError, ConfigurationError
 from boxoffice.jobs.sync.notices import blocked_event, interrupted_event, sync_events
 from boxoffice.jobs.sync.pull import run_pull
 from boxoffice.jobs.sync.push import Outcome, PushObserver, PushPlan, PushResult, run_push
@@ -44,6 +44,8 @@ from boxoffice.jobs.sync.runner import (
     build_push_config,
     ledger_for,
     parse_rate,
+    push_lock,
+    read_only_ledger,
     spool_dir,
     tickets_client,
     vivenu_http,
@@ -90,8 +92,7 @@ def _progress(console: Console) -> Progress:
 
 
 def _resume_line(extra: str = "") -> str:
-    command = shlex.join(["boxoffice", *sys.argv[1:]]) if sys.argv[1:] else "the same command"
-    return f"interrupted{extra} — resume with the same command: {command}"
+    return f"interrupted{extra} — resume with the same command: {_command()}"
 
 
 def _run(coro_factory: Any) -> Any:
@@ -250,7 +251,7 @@ class _CliObserver(PushObserver):
             self.progress.advance(self.task)
 
     def waiting(self, reason: str, seconds: float) -> None:
-        self.err.print(f"[yellow]{reason} — waiting {seconds:g} s[/]")
+        self.err.print(f"{reason} — retry in {seconds:g} s", style="yellow", markup=False)
 
 
 @app.command()
@@ -291,6 +292,21 @@ def push(
     ] = False,
     notify_urls: NotifyOpt = None,
     heartbeat_url: HeartbeatOpt = None,
+    max_wait: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds this run may wait for a ticket's next retry once the others are done "
+            "(default 600); later retries end the run (exit 3) and the same command resumes them.",
+        ),
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="If another push of the same event and target is running, wait for it to "
+            "finish instead of exiting (exit 14).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Send every matching ticket as a signed ticket.created event, exactly once, resumably.
@@ -310,6 +326,7 @@ def push(
                 "statuses": status,
                 "name_contains": name_contains,
                 "max_attempts": max_attempts,
+                "max_wait": max_wait,
             }
         }
     )
@@ -334,7 +351,25 @@ def push(
             f"({cfg.region.name}); target {cfg.target.name} → {cfg.target.url}"
         )
     observer = _CliObserver(console, err, quiet=as_json, show_bar=not cfg.dry_run)
-    ledger = ledger_for(settings)
+    lock = push_lock(settings, cfg)
+    if not cfg.dry_run:  # a dry run sends nothing: it needs no lock
+        try:
+            lock.acquire(
+                wait=wait,
+                on_wait=lambda holder: err.print(
+                    f"another run holds {cfg.event} → {cfg.target.url} "
+                    f"({holder.describe()}); waiting for it to finish (--wait)…",
+                    markup=False,
+                ),
+            )
+        except KeyboardInterrupt:
+            typer.echo("interrupted while waiting for the other run; nothing was sent", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    try:
+        ledger = ledger_for(settings)
+    except BaseException:
+        lock.release()
+        raise
     announcer = announcer_for(settings, "sync", extra=notify_urls or [], err=err)
     hb = None if cfg.dry_run else heartbeat_for(settings, "sync", heartbeat_url)
 
@@ -378,11 +413,13 @@ def push(
     except BoxofficeError as exc:
         _announce(announcer, [blocked_event(cfg, exc.one_line())])
         ledger.close()
+        lock.release()
         raise
     try:
         _announce(announcer, sync_events(cfg, result, ledger))
     finally:
         ledger.close()
+        lock.release()
     if as_json:
         typer.echo(json.dumps(result.as_json()))
     else:
@@ -393,6 +430,25 @@ def push(
             hint=f"see `boxoffice sync status {cfg.region.name} {cfg.event}`; fix the cause, "
             "then run the same command with --retry-dead",
         )
+    if result.waiting:
+        typer.echo(_waiting_line(result), err=True)
+        raise typer.Exit(EXIT_NO_RESULT)
+
+
+def _waiting_line(result: PushResult) -> str:
+    span = (
+        f"at {result.next_retry_at}"
+        if result.next_retry_at == result.last_retry_at
+        else f"from {result.next_retry_at} until {result.last_retry_at}"
+    )
+    return (
+        f"{result.waiting} ticket(s) wait for a retry {span} (beyond --max-wait) — "
+        f"run the same command then to resume them: {_command()}"
+    )
+
+
+def _command() -> str:
+    return shlex.join(["boxoffice", *sys.argv[1:]]) if sys.argv[1:] else "the same command"
 
 
 def _announce(announcer: Announcer, events: list[Event]) -> None:
@@ -421,9 +477,10 @@ def _print_result(console: Console, url: str, result: PushResult) -> None:
     if plan.to_send == 0:
         console.print("Nothing to send: every matching ticket is already delivered.")
         return
+    waiting = f", waiting {result.waiting}" if result.waiting else ""
     console.print(
-        f"Done: delivered {result.delivered}, dead {result.dead}, retries {result.retries} "
-        f"in {result.duration_s:.1f} s → {url}"
+        f"Done: delivered {result.delivered}, dead {result.dead}{waiting}, retries "
+        f"{result.retries} in {result.duration_s:.1f} s → {url}"
     )
 
 
@@ -444,10 +501,13 @@ def status(
     app_ctx = get_ctx(ctx)
     settings = app_ctx.settings()
     name = region.strip().upper()
-    ledger = ledger_for(settings)
+    ledger = read_only_ledger(settings)  # reading needs no write access to the ledger
+    if ledger is None:
+        lines, dead = [], []
     try:
-        lines = ledger.summary(name, event)
-        dead = ledger.dead_letters(name, limit=20)
+        if ledger is not None:
+            lines = ledger.summary(name, event)
+            dead = ledger.dead_letters(name, limit=20)
         if target:
             url = resolve_target(target, settings.sync).url
             dead = [d for d in dead if d[1] == url]
@@ -471,26 +531,46 @@ def status(
             where = f" event {event}" if event else ""
             console.print(f"No deliveries recorded for {name}{where}")
             return
+        names = {url: tname for tname, url in settings.sync.targets.items()}
         table = Table(title=f"sync ledger — {name}")
-        for column in ("event", "target", "pending", "delivered", "dead", "last update"):
-            table.add_column(column)
+        table.add_column("event", overflow="fold")
+        table.add_column("target", overflow="fold", min_width=12)
+        for column in ("pending", "delivered", "dead"):
+            table.add_column(column, justify="right", no_wrap=True)
+        table.add_column("last update", overflow="fold")
         for line in lines:
+            label = (
+                Text(names[line.target] + "\n", style="bold") if line.target in names else Text()
+            )
+            label.append(line.target)
             table.add_row(
                 line.event,
-                line.target,
+                label,
                 str(line.pending),
                 str(line.delivered),
                 str(line.dead),
                 line.last_update,
             )
         console.print(table)
+        for line in lines:
+            if line.pending and line.next_retry:
+                console.print(
+                    f"{line.event} → {names.get(line.target, line.target)}: {line.pending} "
+                    f"pending, next retry at {line.next_retry} — resume with "
+                    f"`boxoffice sync push {name} {line.event} --target "
+                    f"{names.get(line.target, line.target)}` then",
+                    markup=False,
+                    soft_wrap=True,
+                )
         if dead:
             console.print("Dead letters (most recent first):")
             for ev, tgt, row in dead:
                 console.print(
                     f"  {row.ticket_id} event {ev} → {tgt}: {row.attempts} attempt(s), "
-                    f"{row.last_error}"
+                    f"{row.last_error}",
+                    markup=False,
                 )
             console.print("Re-queue them with: boxoffice sync push REGION EVENT --retry-dead")
     finally:
-        ledger.close()
+        if ledger is not None:
+            ledger.close()

@@ -13,7 +13,7 @@ import typer
 
 from boxoffice.cli._notify import HeartbeatOpt, announcer_for, heartbeat_for
 from boxoffice.cli.context import get_ctx
-from boxoffice.core import notify
+from boxoffice.core import notify, state
 from boxoffice.core.heartbeat import guarded
 from boxoffice.core.http import CookieJar, HttpOptions
 from boxoffice.demo.watch_selftest import sandbox_watch
@@ -23,10 +23,18 @@ from boxoffice.errors import (
     BrowserError,
     ConfigurationError,
     NotFoundError,
+    StorageError,
 )
 from boxoffice.jobs.watch.inspect import describe_page, parse_saved_page
 from boxoffice.jobs.watch.report import ConsoleReporter
-from boxoffice.jobs.watch.runner import RunOptions, WatchReport, exit_error, run_watches
+from boxoffice.jobs.watch.runner import (
+    RunOptions,
+    WatchReport,
+    check_save_dirs,
+    exit_error,
+    other_errors,
+    run_watches,
+)
 from boxoffice.jobs.watch.spec import check_interval, specs_from_settings
 from boxoffice.jobs.watch.success import HandoffMode, HandoffOptions
 
@@ -213,7 +221,10 @@ def run(
         secrets=settings.secret_values(),
         max_archived_pages=ws.max_archived_pages,
         max_unknown_pages=ws.max_unknown_pages,
+        state_dir=state.state_dir_path(settings.state_dir),
+        report_errors=False,  # printed below: each once, the fatal one by the entry point
     )
+    check_save_dirs(options)  # before the first poll, not after winning the race
     out = err if as_json else console  # with --json, stdout carries the JSON document only
     _events(options, settings, specs, url or event, notify_urls, imessage, webhook, out)
     hb = heartbeat_for(settings, "watch", heartbeat_url)
@@ -228,6 +239,8 @@ def run(
         err.print(f"stopped by Ctrl-C ({done or 'nothing sent yet'})", markup=False)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     _summarize(console, err, reports, as_json)
+    for name, other in other_errors(reports):
+        err.print(f"[{name}] error: {other.one_line()}", style="bold red", markup=False)
     error = exit_error(reports)
     if error is not None:
         raise error
@@ -283,13 +296,22 @@ def _check_browser(configured: Path | None, err: Any) -> None:
         )
 
 
-def _summarize(console: Any, err: Any, reports: list[WatchReport], as_json: bool) -> None:
+def _summarize(
+    console: Any, err: Any, reports: list[WatchReport], as_json: bool, ok: bool | None = None
+) -> None:
     """Checkout link and cookie file of each carted watch; with ``as_json`` those lines go to
-    stderr and stdout gets the JSON document alone."""
+    stderr and stdout gets the JSON document alone (``ok``: default, any watch carted)."""
     out = err if as_json else console
     for report in reports:
-        if report.ok and report.delivery is not None:
+        if report.ok:
             out.print(f"checkout: {report.outcome.checkout_url}", markup=False, soft_wrap=True)
+        if report.ok and report.delivery is not None:
+            if report.delivery.cookies_inline:
+                out.print(
+                    f"session cookies (no file could be written): {report.delivery.cookies_inline}",
+                    markup=False,
+                    soft_wrap=True,
+                )
             if report.delivery.cookie_file:
                 out.print(f"cookies: {report.delivery.cookie_file}", markup=False, soft_wrap=True)
                 out.print(
@@ -298,8 +320,10 @@ def _summarize(console: Any, err: Any, reports: list[WatchReport], as_json: bool
                     markup=False,
                 )
     if as_json:
-        ok = any(r.ok for r in reports)
-        payload = {"ok": ok, "watches": [r.to_json() for r in reports]}
+        payload = {
+            "ok": any(r.ok for r in reports) if ok is None else ok,
+            "watches": [r.to_json() for r in reports],
+        }
         console.print(json.dumps(payload), markup=False, highlight=False, soft_wrap=True)
 
 
@@ -362,7 +386,7 @@ def handoff(
         )
     from boxoffice.core import browser  # Playwright loads only when a browser is wanted
 
-    jar = CookieJar.load(cookies)
+    jar = _load_saved_session(cookies)
     records = jar.items()
     console = app_ctx.console
     try:
@@ -387,6 +411,28 @@ def handoff(
         console.print(browser.manual_instructions(records, url), markup=False)
         raise BrowserError(f"browser handoff failed: {result.detail}")
     console.print(f"opened {result.url} ({result.method}): {result.title or ''}", markup=False)
+
+
+def _load_saved_session(path: Path) -> CookieJar:
+    """The cookie file of a carted session. Unlike a session cache it must never be thrown
+    away: when it cannot be read the advice is how to make it readable, not to delete it."""
+    keep = "do not delete it: it holds the session of the ticket in your cart"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StorageError(
+            f"cannot read cookie file {path}: {exc.strerror or exc}",
+            hint=f"make it readable for this user (as its owner: chmod 600 {path}), or run "
+            f"as the user who saved it; {keep}",
+        ) from exc
+    try:
+        return CookieJar.load(path)
+    except StorageError as exc:
+        raise StorageError(
+            f"cookie file {path} is not a cookie file saved by `boxoffice watch run` "
+            f"({len(raw)} bytes)",
+            hint=f"give the cookies_YYYYMMDD_HHMMSS.txt path printed by `watch run`; {keep}",
+        ) from exc
 
 
 @app.command("test-handoff")
@@ -440,6 +486,7 @@ def rehearse_handoff(
     reporter = ConsoleReporter(err if as_json else console, live=False)
     result = asyncio.run(
         sandbox_watch(
+            state_dir=state.state_dir_path(settings.state_dir),
             save_dir=settings.watch.save_responses,
             reporter=reporter,
             notifier=notifier,
@@ -450,17 +497,26 @@ def rehearse_handoff(
             ),
         )
     )
-    _summarize(console, err, [result.report], as_json)
-    if not result.report.ok:
-        raise BoxofficeError(
+    problem = _rehearsal_problem(result.report)
+    _summarize(console, err, [result.report], as_json, ok=problem is None)
+    if problem is not None:
+        raise problem
+
+
+def _rehearsal_problem(report: WatchReport) -> BoxofficeError | None:
+    """What went wrong in a rehearsal (None: every step worked) — the JSON ``ok`` and the exit
+    code follow this one judgement."""
+    if not report.ok:
+        return BoxofficeError(
             "the sandbox rehearsal did not reach the checkout",
             hint="run with -v and look at the request lines above",
         )
-    delivery = result.report.delivery
+    delivery = report.delivery
     if delivery is not None and (
         (delivery.notifications and not delivery.notified) or delivery.handoff == "failed"
     ):
-        raise BoxofficeError(
+        return BoxofficeError(
             "the cart add worked but a notification channel or the browser handoff failed",
             hint="see the error lines above",
         )
+    return None

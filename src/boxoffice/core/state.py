@@ -54,13 +54,18 @@ def make_private_dirs(path: Path) -> Path:
     return path
 
 
+def state_dir_path(configured: Path | None = None) -> Path:
+    """Where the state dir is (:func:`state_dir` without creating it)."""
+    return configured or _from_env(STATE_DIR_ENV) or Path(platformdirs.user_state_dir(APP_NAME))
+
+
 def state_dir(configured: Path | None = None) -> Path:
     """The state dir (created, mode 0700).
 
     ``configured`` (the ``state_dir`` setting) wins, then env ``BOXOFFICE_STATE_DIR``, then the
     per-user default (platformdirs).
     """
-    path = configured or _from_env(STATE_DIR_ENV) or Path(platformdirs.user_state_dir(APP_NAME))
+    path = state_dir_path(configured)
     try:
         make_private_dirs(path)
     except OSError as exc:
@@ -82,6 +87,30 @@ def data_dir(configured: Path | None = None) -> Path:
             hint="set BOXOFFICE_DATA_DIR to a writable folder",
         ) from exc
     return path
+
+
+def unwritable_reason(path: Path) -> str | None:
+    """Why files could not be created in the folder ``path`` (which may not exist yet), or
+    None when they can.
+
+    Nothing is left behind: an existing folder gets a probe file that is removed at once; a
+    missing one is judged by its nearest existing parent (it would be created there).
+    """
+    current = path
+    while not current.exists():
+        if current.parent == current:
+            break
+        current = current.parent
+    if not current.is_dir():
+        return f"{current} is not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(dir=current, prefix=".boxoffice-probe-")
+    except OSError as exc:
+        return f"cannot create files in {current}: {exc.strerror or exc}"
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return None
 
 
 def write_private(path: Path, data: bytes) -> Path:

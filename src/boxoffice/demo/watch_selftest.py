@@ -38,6 +38,7 @@ async def sandbox_watch(
     appear_after_polls: int = 3,
     interval: float = 0.2,
     tls: bool = False,
+    state_dir: Path | None = None,
 ) -> SelfTestResult:
     """Serve the simulator, list a ticket after ``appear_after_polls`` polls, and watch it."""
     app = create_app(seed=7)
@@ -59,7 +60,12 @@ async def sandbox_watch(
         )
         http = HttpOptions(verify=str(server.ca_file) if server.ca_file else True)
         options = RunOptions(
-            http=http, save_dir=save_dir, handoff=handoff, notifier=notifier, seed=7
+            http=http,
+            save_dir=save_dir,
+            handoff=handoff,
+            notifier=notifier,
+            seed=7,
+            state_dir=state_dir,
         )
         if tls:
             options.handoff.ignore_https_errors = True

@@ -22,7 +22,9 @@ Control (JSON):
   ``status`` is given, else 0) answer ``status`` (with ``Retry-After`` if given) after sleeping
   ``delay`` s, before any check; a 2xx ``status`` only delays the delivery, which is then
   processed normally. ``drop_after: N`` — after N more accepted deliveries, every delivery's
-  connection is closed without an answer (a simulated outage) until reset.
+  connection is closed without an answer (a simulated outage) until reset. With
+  ``"ticket": "<ticket _id>"`` the ``count`` failures apply to that ticket's deliveries only
+  (the others are processed normally), e.g. one ticket failing twice.
 * ``POST /_sandbox/reset`` — clears failures and counters.
 * ``GET /_sandbox/stats`` → ``{"received", "accepted", "duplicates", "invalid_signature",
   "failed_on_purpose", "accepted_ids", "duplicate_ids"}`` plus ``"dropped"``, ``"invalid_body"``
@@ -94,6 +96,8 @@ class WebhookReceiver:
     fail_retry_after: float | None = None
     fail_delay: float = 0.0
     drop_after: int | None = None
+    ticket_failures: dict[str, list[int]] = field(default_factory=dict)
+    """ticket _id → [status, failures left] (``/_sandbox/fail`` with ``ticket``)."""
     _seen: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
@@ -205,8 +209,14 @@ def create_app(seed: int = 0, secret: str | None = None) -> Starlette:
             drop_after = _number(body, "drop_after", int, None)
             if count < 0 or delay < 0 or (drop_after is not None and drop_after < 0):
                 raise ValueError("count, delay and drop_after must be >= 0")
+            ticket = body.get("ticket")
+            if ticket is not None and not isinstance(ticket, str):
+                raise ValueError("ticket must be a ticket _id (string)")
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
             return _error(str(exc), 400)
+        if ticket is not None:
+            receiver.ticket_failures[ticket] = [status or receiver.fail_status, count]
+            return JSONResponse({"ok": True, "ticket": ticket, "status": status, "count": count})
         receiver.fail_status = status if status is not None else receiver.fail_status
         receiver.fail_count = count
         receiver.fail_retry_after = retry_after
@@ -232,6 +242,17 @@ def create_app(seed: int = 0, secret: str | None = None) -> Starlette:
             receiver.failed_on_purpose += 1
             receiver.deliveries.append(Delivery(request.url.path, headers, body, 0))
             await _drop_connection(send)
+            return
+        failing = (
+            receiver.ticket_failures.get(_ticket_id(body) or "")
+            if receiver.ticket_failures
+            else None
+        )
+        if failing and failing[1] > 0:
+            failing[1] -= 1
+            receiver.failed_on_purpose += 1
+            receiver.deliveries.append(Delivery(request.url.path, headers, body, failing[0]))
+            await _error("failing on purpose", failing[0])(scope, receive, send)
             return
         if receiver.fail_count > 0:
             receiver.fail_count -= 1
@@ -273,6 +294,16 @@ def create_app(seed: int = 0, secret: str | None = None) -> Starlette:
     app.router.default = delivery_route  # everything else is a delivery
     app.state.receiver = receiver
     return app
+
+
+def _ticket_id(body: bytes) -> str | None:
+    """The ticket ``_id`` of an envelope, if there is one (only when per-ticket failures are
+    asked for, so the common path parses nothing extra)."""
+    try:
+        value = json.loads(body)["data"]["ticket"]["_id"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _process(receiver: WebhookReceiver, headers: dict[str, str], body: bytes) -> JSONResponse:

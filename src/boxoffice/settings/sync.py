@@ -82,6 +82,13 @@ class SyncSettings(BaseModel):
     )
     retry_cap: float = Field(36000.0, gt=0, description="longest wait between two attempts")
     max_attempts: int = Field(8, ge=1, description="attempts before a ticket is a dead letter")
+    max_wait: float = Field(
+        600.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="longest a push waits for a ticket's next retry once the others are done; "
+        "retries further away end the run and the same command resumes them",
+    )
     abort_after_auth_failures: int = Field(
         3, ge=1, description="consecutive 401/403 from the receiver that stop the run"
     )

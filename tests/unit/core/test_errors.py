@@ -162,3 +162,12 @@ def test_409_with_retry_after_is_rate_limiting_without_it_is_not() -> None:
 def test_boxoffice_errors_pass_through_unchanged() -> None:
     original = BrowserError("no browser")
     assert map_exception(original, context="ignored") is original
+
+
+def test_the_reference_page_lists_every_exit_code() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[3] / "docs" / "reference.md").read_text()
+    rows = {line.split("|")[1].strip() for line in page.splitlines() if line.startswith("| ")}
+    missing = [code for code, _, _ in exit_codes() if str(code) not in rows]
+    assert not missing, f"docs/reference.md's exit-code table lacks {missing}"

@@ -4,13 +4,21 @@ Status is ``pending`` → ``delivered`` (committed right after the receiver's 2x
 (permanent failure, or attempts exhausted) with the attempt count, the last HTTP status and a
 short error. Only ids, statuses, counts and timestamps are stored — never personal data.
 ``envelope_id`` is the deterministic id sent, so a redelivery after a crash can be matched.
+``next_attempt_at`` (UNIX seconds, NULL = now) is when a pending ticket may be retried: each
+ticket keeps its own retry time, so one failing ticket never holds the others back, and a
+later run resumes it on time.
+
+``sync status`` opens the ledger read-only (:meth:`Ledger.open_read_only`), so it works on a
+ledger the user can read but not write.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from boxoffice.core import state
@@ -36,10 +44,18 @@ MIGRATIONS = [
         PRIMARY KEY (region, event, target, ticket_id)
     );
     CREATE INDEX deliveries_status ON deliveries (region, event, target, status);
+    """,
     """
+    ALTER TABLE deliveries ADD COLUMN next_attempt_at REAL;
+    """,
 ]
 
 STATUSES = ("pending", "delivered", "dead")
+SUMMARY_SQL = (
+    "SELECT event, target, SUM(status = 'pending'), SUM(status = 'delivered'),"
+    " SUM(status = 'dead'), MAX(updated_at), {next_retry} FROM deliveries WHERE region = ?"
+)
+SUMMARY_NEXT_RETRY = "MIN(CASE WHEN status = 'pending' THEN next_attempt_at END)"
 
 
 def _now() -> str:
@@ -79,19 +95,67 @@ class StatusLine:
     delivered: int
     dead: int
     last_update: str
+    next_retry: str | None = None
+    """When the earliest pending ticket may be retried (None: nothing waits)."""
+
+
+def epoch_iso(seconds: float) -> str:
+    """UNIX seconds as the ledger's UTC text (``2026-11-22T03:23:05Z``)."""
+    return utc_iso(datetime.fromtimestamp(seconds, UTC))
 
 
 class Ledger:
     """SQLite-backed delivery ledger (WAL; each state change is its own commit)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, conn: sqlite3.Connection | None = None) -> None:
         self.path = path
-        self.conn = state.connect(path, MIGRATIONS)
+        self.conn = conn if conn is not None else state.connect(path, MIGRATIONS)
+        self.read_only = conn is not None
+        self.schema_version = len(MIGRATIONS)
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> Ledger | None:
+        """The ledger opened for reading only (no migration, no WAL switch, nothing created);
+        None when there is no ledger yet."""
+        if not path.exists():
+            return None
+        uri = path.resolve().as_uri()
+        try:
+            try:
+                conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            except sqlite3.OperationalError:
+                # a WAL database in a folder we cannot write (no -shm to create): nobody can
+                # be writing it there either, so read it as an immutable file
+                conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise map_exception(exc, context=f"ledger {path}") from exc
+        if version > len(MIGRATIONS):
+            conn.close()
+            raise StorageError(
+                f"ledger {path}: schema version {version} is newer than this boxoffice knows "
+                f"({len(MIGRATIONS)})",
+                hint="upgrade boxoffice",
+            )
+        ledger = cls(path, conn=conn)
+        ledger.schema_version = version
+        return ledger
+
+    @property
+    def _has_retry_times(self) -> bool:
+        return self.schema_version >= 2
 
     @classmethod
     def default_path(cls, state_dir: Path) -> Path:
         """``<state dir>/sync/ledger.sqlite3``."""
         return state_dir / "sync" / "ledger.sqlite3"
+
+    @classmethod
+    def lock_path(cls, state_dir: Path, key: LedgerKey) -> Path:
+        """The lock file of one (region, event, target): ``<state dir>/sync/locks/<hash>.lock``."""
+        digest = hashlib.sha256(f"{key.region}\0{key.event}\0{key.target}".encode()).hexdigest()
+        return state_dir / "sync" / "locks" / f"{digest[:24]}.lock"
 
     def close(self) -> None:
         """Close the connection."""
@@ -131,6 +195,15 @@ class Ledger:
         )
         return {tid: (status, attempts) for tid, status, attempts in rows}
 
+    def retry_times(self, key: LedgerKey) -> dict[str, float]:
+        """``{ticket_id: UNIX seconds}`` of the pending tickets that have a retry time."""
+        rows = self.conn.execute(
+            "SELECT ticket_id, next_attempt_at FROM deliveries WHERE region = ? AND event = ?"
+            " AND target = ? AND status = 'pending' AND next_attempt_at IS NOT NULL",
+            (key.region, key.event, key.target),
+        )
+        return {tid: float(at) for tid, at in rows}
+
     def counts(self, key: LedgerKey) -> dict[str, int]:
         """``{status: count}`` for a run (every status present, 0 if none)."""
         out = dict.fromkeys(STATUSES, 0)
@@ -147,7 +220,8 @@ class Ledger:
         now = _now()
         self._write(
             "UPDATE deliveries SET status = 'delivered', attempts = ?, last_status = ?,"
-            " last_error = NULL, updated_at = ?, delivered_at = ? WHERE region = ? AND"
+            " last_error = NULL, next_attempt_at = NULL, updated_at = ?, delivered_at = ?"
+            " WHERE region = ? AND"
             " event = ? AND target = ? AND ticket_id = ?",
             (attempts, status, now, now, key.region, key.event, key.target, ticket_id),
         )
@@ -161,16 +235,20 @@ class Ledger:
         status: int | None,
         *,
         dead: bool,
+        retry_at: float | None = None,
     ) -> None:
-        """A failed attempt: stays pending (to retry) or becomes a dead letter."""
+        """A failed attempt: stays pending (to retry at ``retry_at``, UNIX seconds) or becomes
+        a dead letter."""
         self._write(
             "UPDATE deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?,"
-            " updated_at = ? WHERE region = ? AND event = ? AND target = ? AND ticket_id = ?",
+            " next_attempt_at = ?, updated_at = ? WHERE region = ? AND event = ? AND"
+            " target = ? AND ticket_id = ?",
             (
                 "dead" if dead else "pending",
                 attempts,
                 status,
                 error[:500],
+                None if dead else retry_at,
                 _now(),
                 key.region,
                 key.event,
@@ -182,8 +260,8 @@ class Ledger:
     def requeue_dead(self, key: LedgerKey) -> int:
         """Dead letters back to pending with a fresh attempt count; returns how many."""
         return self._write(
-            "UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = ?"
-            " WHERE region = ? AND event = ? AND target = ? AND status = 'dead'",
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL,"
+            " updated_at = ? WHERE region = ? AND event = ? AND target = ? AND status = 'dead'",
             (_now(), key.region, key.event, key.target),
         )
 
@@ -204,16 +282,26 @@ class Ledger:
 
     def summary(self, region: str, event: str | None = None) -> list[StatusLine]:
         """Counts per (event, target) for a region (optionally one event)."""
-        sql = (
-            "SELECT event, target, SUM(status = 'pending'), SUM(status = 'delivered'),"
-            " SUM(status = 'dead'), MAX(updated_at) FROM deliveries WHERE region = ?"
-        )
+        # an old ledger opened read-only (not migrated) has no next_attempt_at column
+        next_retry = SUMMARY_NEXT_RETRY if self._has_retry_times else "NULL"
+        sql = SUMMARY_SQL.format(next_retry=next_retry)
         params: list[object] = [region]
         if event:
             sql += " AND event = ?"
             params.append(event)
         sql += " GROUP BY event, target ORDER BY MAX(updated_at) DESC"
-        return [StatusLine(*row) for row in self.conn.execute(sql, params)]
+        return [
+            StatusLine(
+                event=row[0],
+                target=row[1],
+                pending=row[2],
+                delivered=row[3],
+                dead=row[4],
+                last_update=row[5],
+                next_retry=epoch_iso(row[6]) if row[6] is not None else None,
+            )
+            for row in self.conn.execute(sql, params)
+        ]
 
     def delivered_total(self, region: str) -> int:
         """Tickets delivered for a region, all events and targets."""

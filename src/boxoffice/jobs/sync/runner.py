@@ -12,6 +12,7 @@ import httpx
 from boxoffice.core import state
 from boxoffice.core.http import HttpOptions, create_client
 from boxoffice.core.posting import AiohttpPoster, HttpxPoster, Poster
+from boxoffice.core.runlock import RunLock
 from boxoffice.errors import ConfigurationError
 from boxoffice.jobs.sync.filtering import TicketFilter
 from boxoffice.jobs.sync.ledger import Ledger, open_ledger
@@ -89,6 +90,7 @@ def build_push_config(
         page_size=sync.page_size,
         abort_after_auth_failures=sync.abort_after_auth_failures,
         progress_dir=sync.progress_dir,
+        max_wait=sync.max_wait,
     )
 
 
@@ -139,6 +141,18 @@ async def webhook_http(
 def ledger_for(settings: Settings) -> Ledger:
     """The sync ledger in the state dir."""
     return open_ledger(state.state_dir(settings.state_dir))
+
+
+def read_only_ledger(settings: Settings) -> Ledger | None:
+    """The sync ledger opened read-only (None when there is none yet); creates nothing."""
+    return Ledger.open_read_only(Ledger.default_path(state.state_dir_path(settings.state_dir)))
+
+
+def push_lock(settings: Settings, cfg: PushConfig) -> RunLock:
+    """The lock that lets one push at a time work on (region, event, target)."""
+    path = Ledger.lock_path(state.state_dir(settings.state_dir), cfg.key)
+    what = f"sync push {cfg.region.name} {cfg.event} → {cfg.target.url}"
+    return RunLock(path, what)
 
 
 def spool_dir(settings: Settings) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from boxoffice.core.http import ResponseArchive
+from boxoffice.errors import BoxofficeError, map_exception
 from boxoffice.platforms.pretix.parser import page_fingerprint
 
 
@@ -20,6 +21,7 @@ class PageArchiver:
         self.seen: set[str] = set()
         self.saved: list[Path] = []
         self.last_path: Path | None = None
+        self.failures: list[str] = []
 
     def consider(self, response: httpx.Response, label: str) -> Path | None:
         """Archive ``response`` if its page is unlike every page seen so far; the path or None."""
@@ -40,3 +42,20 @@ class PageArchiver:
         self.saved.append(path)
         self.last_path = path
         return path
+
+    def save_quietly(self, response: httpx.Response, label: str) -> Path | None:
+        """Like :meth:`save`, but a failure to write is recorded in ``failures`` instead of
+        raised — for what is archived after the cart add, which must never undo it."""
+        try:
+            return self.save(response, label)
+        except (BoxofficeError, OSError) as exc:
+            self.failures.append(map_exception(exc, context=f"archiving {label}").one_line())
+            return None
+
+    def consider_quietly(self, response: httpx.Response, label: str) -> Path | None:
+        """Like :meth:`consider`, recording a write failure instead of raising it."""
+        try:
+            return self.consider(response, label)
+        except (BoxofficeError, OSError) as exc:
+            self.failures.append(map_exception(exc, context=f"archiving {label}").one_line())
+            return None

@@ -106,7 +106,12 @@ class ConsoleReporter:
         self.rows: dict[str, WatchStatus] = {}
         use_live = console.is_terminal if live is None else live
         self._live: Live | None = (
-            Live(self._table(), console=console, refresh_per_second=4, transient=True)
+            Live(
+                console=console,
+                refresh_per_second=4,
+                transient=True,
+                get_renderable=self._table,  # built at each refresh: the countdown ticks
+            )
             if use_live
             else None
         )
@@ -132,7 +137,7 @@ class ConsoleReporter:
 
     def _refresh(self) -> None:
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.refresh()
 
     def request(self, line: RequestLine) -> None:
         row = self.rows.setdefault(line.watch, WatchStatus(line.watch))

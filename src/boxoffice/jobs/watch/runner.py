@@ -10,15 +10,15 @@ from pathlib import Path
 
 import httpx
 
-from boxoffice.core import notify
+from boxoffice.core import notify, state
 from boxoffice.core.events import Announcer
 from boxoffice.core.http import CookieJar, HttpOptions, MetricsRecorder, create_client
-from boxoffice.errors import BoxofficeError
+from boxoffice.errors import BoxofficeError, ConfigurationError, map_exception
 from boxoffice.jobs.watch.archive import PageArchiver
 from boxoffice.jobs.watch.notices import CartedNotifier, WatchNotices, error_event
 from boxoffice.jobs.watch.report import Reporter
 from boxoffice.jobs.watch.spec import WatchSpec
-from boxoffice.jobs.watch.success import Delivery, HandoffOptions, deliver
+from boxoffice.jobs.watch.success import Delivery, HandoffOptions, deliver, fallback_dir
 from boxoffice.jobs.watch.watcher import Watcher, WatchOutcome
 from boxoffice.platforms.pretix.cart import reservation_deadline
 
@@ -39,10 +39,32 @@ class RunOptions:
     #: job events (carted, error, marketplace opened, filtered) per watch name, else ``announcer``
     announcers: dict[str, Announcer] = field(default_factory=dict)
     announcer: Announcer | None = None
+    state_dir: Path | None = None
+    """Where the cookies go when ``save_dir`` cannot be written (``<state dir>/watch``)."""
+    report_errors: bool = True
+    """Report a watch's final error as an event (the CLI prints them itself, each once)."""
 
     def announcer_for(self, spec: WatchSpec) -> Announcer | None:
         """The announcer of one watch (its own ``notify`` table, else the run's)."""
         return self.announcers.get(spec.name, self.announcer)
+
+
+def check_save_dirs(options: RunOptions) -> None:
+    """Before the first poll: every folder a cart add will write to must be writable (the
+    page archive and cookie export in ``save_dir``, the fallback in the state dir), else one
+    :class:`ConfigurationError` line — finding out after winning the race loses the ticket."""
+    checks = [
+        (options.save_dir, "the save dir (changed pages, cookie export)", "--save-responses DIR")
+    ]
+    if options.state_dir is not None:
+        checks.append((fallback_dir(options.state_dir), "the state dir", "BOXOFFICE_STATE_DIR"))
+    for path, what, fix in checks:
+        reason = state.unwritable_reason(path)
+        if reason is not None:
+            raise ConfigurationError(
+                f"cannot write to {what} {path}: {reason}",
+                hint=f"run from a folder you can write to, or set {fix} to one; nothing was polled",
+            )
 
 
 @dataclass
@@ -102,7 +124,14 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
         announcer = options.announcer_for(spec)
         if announcer is not None:
             watcher.notice = WatchNotices(spec, announcer)
-        outcome = await watcher.run()
+        try:
+            outcome = await watcher.run()
+        except BoxofficeError as exc:
+            if watcher.outcome.status != "carted":
+                raise
+            # the ticket is in the cart: whatever failed after that must not hide it
+            reporter.event(spec.name, "error", f"after the cart add: {exc.one_line()}")
+            outcome = watcher.outcome
     report = WatchReport(outcome)
     notifier = options.notifier
     if announcer is not None and outcome.status == "carted":
@@ -118,14 +147,23 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
             f"{listing.display_price() if listing else ''} — checkout at {outcome.checkout_url}"
             + (f" ({outcome.reaction_ms:.1f} ms after the page)" if outcome.reaction_ms else ""),
         )
-        report.delivery = await deliver(
-            outcome,
-            notifier=notifier,
-            handoff=options.handoff,
-            save_dir=options.save_dir,
-            reporter=reporter,
-        )
-    elif outcome.error is not None:
+        try:
+            report.delivery = await deliver(
+                outcome,
+                notifier=notifier,
+                handoff=options.handoff,
+                save_dir=options.save_dir,
+                reporter=reporter,
+                state_dir=options.state_dir,
+            )
+        except Exception as exc:
+            reporter.event(
+                spec.name,
+                "error",
+                f"after the cart add: {map_exception(exc).one_line()} — check out at "
+                f"{outcome.checkout_url}",
+            )
+    elif outcome.error is not None and options.report_errors:
         reporter.event(spec.name, "error", outcome.error.one_line())
         if announcer is not None:
             announcer.soon(error_event(outcome))
@@ -151,6 +189,16 @@ async def run_watches(
 
 def _announcers(options: RunOptions) -> list[Announcer]:
     return [a for a in (options.announcer, *options.announcers.values()) if a is not None]
+
+
+def other_errors(reports: Sequence[WatchReport]) -> list[tuple[str, BoxofficeError]]:
+    """The watches' errors that :func:`exit_error` does not return, as (watch, error)."""
+    fatal = exit_error(reports)
+    return [
+        (r.outcome.spec.name, r.outcome.error)
+        for r in reports
+        if r.outcome.error is not None and r.outcome.error is not fatal
+    ]
 
 
 def exit_error(reports: Sequence[WatchReport]) -> BoxofficeError | None:

@@ -2,6 +2,10 @@
 
 The race is won before any of this runs. Notifications and the handoff run concurrently; a
 failing channel or browser is reported, never silent, and never undoes the cart add.
+
+The session must reach the user whatever fails: the cookies go to the save dir; if that cannot
+be written, to ``<state dir>/watch/`` (0600); if that fails too, the cookie values themselves
+are printed and put into every notification, next to the checkout link.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any, Literal
 
 from boxoffice.core import notify
 from boxoffice.core.http import CookieJar
-from boxoffice.errors import BoxofficeError
+from boxoffice.errors import BoxofficeError, map_exception
 from boxoffice.jobs.watch.report import Reporter
 from boxoffice.jobs.watch.watcher import WatchOutcome
 
@@ -40,6 +44,10 @@ class Delivery:
     handoff: str = "skipped"
     handoff_detail: str = ""
     page_title: str | None = None
+    cookie_fallback: bool = False
+    """The cookies went to the state dir because the save dir could not be written."""
+    cookies_inline: str | None = None
+    """``name=value; …`` when no cookie file could be written at all (shown and sent)."""
 
     @property
     def notified(self) -> bool:
@@ -60,12 +68,28 @@ def cookie_export_path(directory: Path, now: datetime | None = None) -> Path:
 
 def export_cookies(jar: CookieJar, directory: Path) -> Path:
     """Save the session's cookies (CookieJar JSON, mode 0600) for ``watch handoff``."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return jar.save(cookie_export_path(directory))
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return jar.save(cookie_export_path(directory))
+    except OSError as exc:
+        raise map_exception(exc, context=f"cannot save cookies in {directory}") from exc
 
 
-def build_notification(outcome: WatchOutcome, cookie_file: Path | None) -> notify.Notification:
-    """The message the phone gets: what, how much, the checkout link, the cookie file."""
+def fallback_dir(state_dir: Path) -> Path:
+    """Where the cookies go when the save dir cannot be written: ``<state dir>/watch``."""
+    return state_dir / "watch"
+
+
+def inline_cookies(jar: CookieJar) -> str:
+    """``name=value; …`` of every cookie (the last resort when no file can be written)."""
+    return "; ".join(f"{c.name}={c.value}" for c in jar.items())
+
+
+def build_notification(
+    outcome: WatchOutcome, cookie_file: Path | None, cookies_inline: str | None = None
+) -> notify.Notification:
+    """The message the phone gets: what, how much, the checkout link, the cookie file (or, when
+    none could be written, the cookie values)."""
     listing = outcome.listing
     what = f"{listing.ticket_type} at {listing.display_price()}" if listing else "a ticket"
     lines = [
@@ -75,6 +99,8 @@ def build_notification(outcome: WatchOutcome, cookie_file: Path | None) -> notif
     if cookie_file is not None:
         lines.append(f"Session cookies: {cookie_file}")
         lines.append(f"Reopen: boxoffice watch handoff --cookies {cookie_file} --url …")
+    elif cookies_inline:
+        lines.append(f"No cookie file could be saved; the session cookies: {cookies_inline}")
     data: dict[str, Any] = {
         "watch": outcome.spec.name,
         "event": outcome.spec.event,
@@ -84,6 +110,8 @@ def build_notification(outcome: WatchOutcome, cookie_file: Path | None) -> notif
         "price": listing.price if listing else None,
         "currency": listing.currency if listing else None,
     }
+    if cookies_inline:
+        data["cookies"] = cookies_inline
     return notify.Notification(
         title="boxoffice: ticket in your cart — check out now",
         body="\n".join(lines),
@@ -139,23 +167,24 @@ async def deliver(
     handoff: HandoffOptions,
     save_dir: Path,
     reporter: Reporter,
+    state_dir: Path | None = None,
 ) -> Delivery:
     """Export cookies, then notify and hand off concurrently; report every failure."""
     delivery = Delivery()
     name = outcome.spec.name
     jar = outcome.cookies or CookieJar()
-    try:
-        delivery.cookie_file = export_cookies(jar, save_dir)
-        reporter.event(name, "info", f"session cookies saved to {delivery.cookie_file} (0600)")
-    except BoxofficeError as exc:
-        reporter.event(name, "error", f"cookie export failed: {exc.one_line()}")
+    _save_session(jar, save_dir, state_dir, delivery, reporter, name)
     url = outcome.checkout_url or outcome.spec.event_url
-    message = build_notification(outcome, delivery.cookie_file)
+    message = build_notification(outcome, delivery.cookie_file, delivery.cookies_inline)
 
     async def send() -> None:
         if notifier is None:
             return
-        delivery.notifications = await notifier.send_all(message)
+        try:
+            delivery.notifications = await notifier.send_all(message)
+        except Exception as exc:
+            reporter.event(name, "error", f"notifications failed: {map_exception(exc).one_line()}")
+            return
         for result in delivery.notifications:
             if result.ok:
                 reporter.event(name, "info", f"notified via {result.channel}")
@@ -166,3 +195,38 @@ async def deliver(
 
     await asyncio.gather(send(), _handoff(jar, url, handoff, delivery, reporter, name))
     return delivery
+
+
+def _save_session(
+    jar: CookieJar,
+    save_dir: Path,
+    state_dir: Path | None,
+    delivery: Delivery,
+    reporter: Reporter,
+    name: str,
+) -> None:
+    """Cookie file in the save dir, else in the state dir, else the values on the terminal."""
+    try:
+        delivery.cookie_file = export_cookies(jar, save_dir)
+        reporter.event(name, "info", f"session cookies saved to {delivery.cookie_file} (0600)")
+        return
+    except BoxofficeError as exc:
+        reporter.event(name, "error", f"cookie export failed: {exc.one_line()}")
+    if state_dir is not None:
+        try:
+            delivery.cookie_file = export_cookies(jar, fallback_dir(state_dir))
+            delivery.cookie_fallback = True
+            reporter.event(
+                name,
+                "warning",
+                f"session cookies saved to {delivery.cookie_file} (0600) instead",
+            )
+            return
+        except BoxofficeError as exc:
+            reporter.event(name, "error", f"cookie export failed: {exc.one_line()}")
+    delivery.cookies_inline = inline_cookies(jar)
+    reporter.event(
+        name,
+        "warning",
+        f"no cookie file could be written; the session cookies: {delivery.cookies_inline}",
+    )

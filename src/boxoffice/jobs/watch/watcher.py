@@ -66,6 +66,15 @@ def session_label(jar: CookieJar | None) -> str:
     return ""
 
 
+def throttle_label(throttle: Throttle) -> str:
+    """The result column of a poll the server did not answer normally."""
+    if throttle.reason == "server_error":
+        return f"server error (HTTP {throttle.status})"
+    if throttle.reason == "locked":
+        return f"throttled (HTTP {throttle.status}, server busy)"
+    return f"throttled (HTTP {throttle.status}, rate limited)"
+
+
 class Watcher:
     """Runs one :class:`WatchSpec` against one pretix instance over one HTTP client."""
 
@@ -390,7 +399,7 @@ class Watcher:
             self.network_failures = 0
             page = poll.page
             if poll.throttle is not None:
-                self._line("GET", poll.fetched, page_url, f"throttled ({poll.throttle.reason})")
+                self._line("GET", poll.fetched, page_url, throttle_label(poll.throttle))
                 await self._throttled(poll.throttle)
                 continue
             if poll.gone or page is None:
@@ -418,10 +427,12 @@ class Watcher:
                         bought = await self._buy(candidates, page_url, seen_at)
                     finally:
                         self._flush()
-                    if bought:
-                        self.archiver.consider(poll.fetched.response, "marketplace")
+                    if bought:  # archiving is best effort now: nothing may undo the cart add
+                        self.archiver.consider_quietly(poll.fetched.response, "marketplace")
                         for index, response in enumerate(self.client.last_chain):
-                            self.archiver.save(response, f"cart_add_{index + 1}")
+                            self.archiver.save_quietly(response, f"cart_add_{index + 1}")
+                        for failure in self.archiver.failures:
+                            self._say("error", failure)
                         return
                 elif candidates:
                     self._report_detections(candidates)

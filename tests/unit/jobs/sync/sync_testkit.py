@@ -32,6 +32,12 @@ class FakeReceiver:
         self.received = 0
         self.bodies: list[bytes] = []
         self.headers: list[httpx.Headers] = []
+        self.per_ticket: dict[str, deque[httpx.Response]] = {}
+        self.log: list[tuple[str, int]] = []  # (ticket id, status answered), in order
+
+    def fail_ticket(self, ticket_id: str, response: httpx.Response, count: int = 1) -> None:
+        """The next ``count`` deliveries of this ticket get ``response`` (others are fine)."""
+        self.per_ticket.setdefault(ticket_id, deque()).extend(response for _ in range(count))
 
     def fail(self, response: httpx.Response, count: int = 1) -> None:
         """The next ``count`` deliveries get ``response``."""
@@ -42,7 +48,16 @@ class FakeReceiver:
         self.plan.append(("crash", None))
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
+        response = await self._answer(request)
+        ticket_id = json.loads(request.content)["data"]["ticket"]["_id"]
+        self.log.append((ticket_id, response.status_code))
+        return response
+
+    async def _answer(self, request: httpx.Request) -> httpx.Response:
         self.received += 1
+        ticket_id = json.loads(request.content)["data"]["ticket"]["_id"]
+        if self.per_ticket.get(ticket_id):
+            return self.per_ticket[ticket_id].popleft()
         kind, value = self.plan.popleft() if self.plan else ("ok", None)
         if kind == "response":
             return value  # type: ignore[no-any-return]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from boxoffice.jobs.sync.filtering import TicketFilter
 from boxoffice.jobs.sync.ledger import Ledger, LedgerKey
 from boxoffice.jobs.sync.schedule import RetryPolicy
@@ -75,3 +77,48 @@ def test_filter_counts() -> None:
     assert f.counts.to_send == 2
     anything = TicketFilter([], "")
     assert all(anything.accept(t) for t in tickets)
+
+
+def test_retry_times_are_kept_per_ticket_and_cleared_on_delivery(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    ledger = Ledger(path)
+    ledger.register(KEY, [("a", "ea"), ("b", "eb")])
+    ledger.mark_failed(KEY, "a", 1, "HTTP 503", 503, dead=False, retry_at=1_800_000_005.0)
+    ledger.mark_failed(KEY, "b", 1, "HTTP 500", 500, dead=False, retry_at=1_800_000_300.0)
+    ledger.close()
+    again = Ledger(path)
+    assert again.retry_times(KEY) == {"a": 1_800_000_005.0, "b": 1_800_000_300.0}
+    (line,) = again.summary("PROD")
+    assert line.next_retry == "2027-01-15T08:00:05Z"
+    again.mark_delivered(KEY, "a", 2, 200)
+    again.mark_failed(KEY, "b", 2, "HTTP 422", 422, dead=True, retry_at=1.0)
+    assert again.retry_times(KEY) == {}
+    again.requeue_dead(KEY)
+    assert again.retry_times(KEY) == {}
+    again.close()
+
+
+def test_read_only_open_creates_and_writes_nothing(tmp_path: Path) -> None:
+    assert Ledger.open_read_only(tmp_path / "missing.sqlite3") is None
+    assert not (tmp_path / "missing.sqlite3").exists()
+    path = tmp_path / "l.sqlite3"
+    ledger = Ledger(path)
+    ledger.register(KEY, [("a", "ea")])
+    ledger.close()
+    before = path.read_bytes()
+    ro = Ledger.open_read_only(path)
+    assert ro is not None
+    (line,) = ro.summary("PROD")
+    assert line.pending == 1
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        ro.conn.execute("DELETE FROM deliveries")
+    ro.close()
+    assert path.read_bytes() == before
+
+
+def test_lock_path_is_per_region_event_and_target(tmp_path: Path) -> None:
+    one = Ledger.lock_path(tmp_path, KEY)
+    assert one == Ledger.lock_path(tmp_path, LedgerKey("PROD", "evt", "https://hook.example/x"))
+    assert one != Ledger.lock_path(tmp_path, LedgerKey("PROD", "evt", "https://hook.example/y"))
+    assert one != Ledger.lock_path(tmp_path, LedgerKey("DEV", "evt", "https://hook.example/x"))
+    assert one.parent == tmp_path / "sync" / "locks"

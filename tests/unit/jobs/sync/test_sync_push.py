@@ -14,7 +14,7 @@ from sync_testkit import HOOK, FakeReceiver, make_config
 
 from boxoffice.errors import AuthenticationError, ConfigurationError
 from boxoffice.jobs.sync.filtering import TicketFilter
-from boxoffice.jobs.sync.ledger import Ledger
+from boxoffice.jobs.sync.ledger import Ledger, epoch_iso
 from boxoffice.jobs.sync.push import PushObserver, PushResult, run_push
 from boxoffice.platforms.vivenu.tickets import TicketsClient
 from boxoffice.sandbox import vivenu as sim
@@ -81,6 +81,7 @@ async def push(
     observer: PushObserver | None = None,
     sleeper: Any = None,
     clock: Any = None,
+    wall: Any = None,
     **overrides: Any,
 ) -> PushResult:
     cfg = make_config(**overrides)
@@ -88,6 +89,8 @@ async def push(
     kwargs: dict[str, Any] = {}
     if clock is not None:
         kwargs["clock"] = clock
+    if wall is not None:
+        kwargs["wall"] = wall
     return await run_push(
         cfg,
         tickets=tickets,
@@ -156,7 +159,7 @@ async def test_crash_after_2xx_redelivers_once_with_same_id(
     assert result.plan.already_delivered == 5
 
 
-async def test_429_retry_after_pauses_and_retries(
+async def test_429_retry_after_pauses_everyone_and_each_ticket_retries_on_its_own(
     vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
 ) -> None:
     receiver.fail(httpx.Response(429, headers={"Retry-After": "12"}))
@@ -172,10 +175,90 @@ async def test_429_retry_after_pauses_and_retries(
     )
     assert result.delivered == 3
     assert result.retries == 2
-    assert [w for _, w in rec.waits] == [12.0, 300.0]  # Retry-After, then schedule[1]
-    assert 12.0 in slept
-    assert rec.finals[0][1:] == ("retry", 1)
-    assert rec.finals[2][1:] == ("delivered", 3)
+    assert [w for _, w in rec.waits] == [12.0, 5.0]  # Retry-After, then the 2nd's own schedule[0]
+    assert slept[0] == pytest.approx(12.0, abs=0.1)  # the 429 pause holds every ticket
+    one, two, three = (f[0] for f in rec.finals[:3])
+    assert [f[1:] for f in rec.finals] == [
+        ("retry", 1),
+        ("retry", 1),
+        ("delivered", 1),  # the third ticket did not wait behind the first two
+        ("delivered", 2),
+        ("delivered", 2),
+    ]
+    assert [f[0] for f in rec.finals[3:]] == [one, two]
+    assert three not in (one, two)
+    assert result.waiting == 0
+
+
+async def test_a_failing_ticket_does_not_hold_the_others(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    want = expected_ids()
+    receiver.fail_ticket(want[0], httpx.Response(500), count=2)
+    now = [0.0]
+
+    async def sleeper(seconds: float) -> None:
+        now[0] += seconds
+
+    result = await push(
+        vivenu_http, hook_http, ledger, tmp_path, sleeper=sleeper, clock=lambda: now[0]
+    )
+    assert result.delivered == len(want)
+    assert result.waiting == 0
+    order = [tid for tid, status in receiver.log if status == 200]
+    assert order[:-1] == want[1:]  # everyone else first, at full speed
+    assert order[-1] == want[0]  # the failing one after its own retries (5 s, then 300 s)
+    assert now[0] == pytest.approx(305.0)  # its waits only, not multiplied by the others
+    assert [s for t, s in receiver.log if t == want[0]] == [500, 500, 200]
+
+
+async def test_retry_beyond_max_wait_ends_the_run_and_the_same_command_resumes_it(
+    vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
+) -> None:
+    want = expected_ids()
+    receiver.fail_ticket(want[1], httpx.Response(503), count=2)
+    wall = [1_800_000_000.0]
+
+    async def sleeper(seconds: float) -> None:
+        wall[0] += seconds
+
+    def run(**extra: Any) -> Any:
+        return push(
+            vivenu_http,
+            hook_http,
+            ledger,
+            tmp_path,
+            sleeper=sleeper,
+            wall=lambda: wall[0],
+            max_wait=60.0,
+            **extra,
+        )
+
+    first = await run()
+    assert first.delivered == len(want) - 1  # the others were not held back
+    assert first.waiting == 1  # 5 s was waited for; the next retry (300 s) is beyond 60 s
+    key = make_config().key
+    retry_at = ledger.retry_times(key)
+    assert retry_at == {want[1]: pytest.approx(1_800_000_000.0 + 5.0 + 300.0, abs=0.5)}
+    assert first.next_retry_at == first.last_retry_at == epoch_iso(retry_at[want[1]])
+    assert first.as_json()["waiting"] == 1
+    assert ledger.counts(key) == {"pending": 1, "delivered": len(want) - 1, "dead": 0}
+    received = receiver.received
+
+    again = await run()  # too early: nothing is sent, the ticket still waits
+    assert receiver.received == received
+    assert again.waiting == 1
+    assert again.delivered == 0
+
+    wall[0] += 400.0
+    resumed = await run()
+    assert resumed.delivered == 1
+    assert resumed.waiting == 0
+    assert ledger.counts(key) == {"pending": 0, "delivered": len(want), "dead": 0}
+    assert ledger.retry_times(key) == {}
+    assert receiver.duplicates == []
+    (row,) = [r for r in ledger.rows(key) if r.ticket_id == want[1]]
+    assert row.attempts == 3
 
 
 async def test_permanent_4xx_is_a_dead_letter_with_excerpt(
@@ -201,7 +284,7 @@ async def test_attempts_exhausted_is_dead(
     vivenu_http: Any, hook_http: Any, ledger: Ledger, receiver: FakeReceiver, tmp_path: Path
 ) -> None:
     receiver.fail(httpx.Response(500, text="boom"), count=4)
-    result = await push(vivenu_http, hook_http, ledger, tmp_path, limit=1)
+    result = await push(vivenu_http, hook_http, ledger, tmp_path, limit=1, max_wait=3600.0)
     assert result.dead == 1
     (dead,) = ledger.rows(make_config().key, status="dead")
     assert dead.attempts == 4
