@@ -10,7 +10,7 @@ from __future__ import annotations
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic.fields import FieldInfo
@@ -59,6 +59,27 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=False,
     )
+
+    extra_env_names: ClassVar[frozenset[str]] = frozenset(
+        {
+            # read by the CLI itself, not a setting
+            "BOXOFFICE_CONFIG",
+            # read by the test suite's fixtures and the live (opt-in) tests
+            "BOXOFFICE_PRETIX_CACHE",
+            "BOXOFFICE_LIBREBOOKING_CACHE",
+            "BOXOFFICE_TIMESCALEDB_CACHE",
+            "BOXOFFICE_TEST_TOKEN",
+            "BOXOFFICE_LIVE_BOOK_URL",
+            "BOXOFFICE_LIVE_BOOK_USERNAME",
+            "BOXOFFICE_LIVE_BOOK_PASSWORD",
+            "BOXOFFICE_LIVE_BOOK_TOTP_SECRET",
+            "BOXOFFICE_LIVE_BOOK_DIALECT",
+            "BOXOFFICE_LIVE_BOOK_TIMEZONE",
+            "BOXOFFICE_LIVE_BOOK_OWNER",
+        }
+    )
+    """``BOXOFFICE_…`` names that are not settings but are read on purpose (the CLI, the tests):
+    every other ``BOXOFFICE_`` name that matches no setting is refused as a typo."""
 
     state_dir: Path | None = Field(
         None, description="where jobs keep state (ledgers, sessions); empty = per-user state dir"
