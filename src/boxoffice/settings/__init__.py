@@ -12,11 +12,12 @@ import typing
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from boxoffice.core.logging import unencoded_password_chars, url_password
 from boxoffice.settings.book import BookSettings
 from boxoffice.settings.sync import SyncSettings
 from boxoffice.settings.track import TrackSettings
@@ -101,6 +102,21 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     track: TrackSettings = Field(default_factory=TrackSettings)
 
+    @field_validator("db_url")
+    @classmethod
+    def _credentials_percent_encoded(cls, value: SecretStr | None) -> SecretStr | None:
+        """``@ / ? # [ ]`` in the user or password must be percent-encoded (``%40`` …)."""
+        if value is None:
+            return value
+        bad = unencoded_password_chars(value.get_secret_value().strip())
+        if bad:
+            codes = ", ".join(f"{c} → %{ord(c):02X}" for c in bad)
+            raise ValueError(
+                f"the user or password in the URL holds {' '.join(bad)} unencoded; "
+                f"percent-encode it ({codes})"
+            )
+        return value
+
     def secret_values(self) -> list[str]:
         """Every configured secret in clear, for redaction filters (never for display)."""
         out: list[str] = [s.get_secret_value() for s in self.secrets]
@@ -108,6 +124,9 @@ class Settings(BaseSettings):
             out.extend(section.secret_values())
         if self.db_url is not None:
             out.append(self.db_url.get_secret_value())
+            password = url_password(self.db_url.get_secret_value().strip())
+            if password:
+                out.append(password)
         return [v for v in out if v]
 
 
