@@ -7,8 +7,10 @@ validation error into one line per bad field naming the key and the source it ca
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 import tomllib
 import types
 import typing
@@ -127,7 +129,8 @@ def load_settings(
         )
     if config_file.is_file():
         try:
-            tomllib.loads(config_file.read_text(encoding="utf-8"))
+            text = config_file.read_text(encoding="utf-8")
+            toml_data = tomllib.loads(text)
         except OSError as exc:
             raise ConfigurationError(
                 f"cannot read config file {config_file}: {exc.strerror or exc}",
@@ -138,6 +141,13 @@ def load_settings(
                 f"config file {config_file} is not valid TOML: {exc}",
                 hint="fix the syntax at the line shown",
             ) from exc
+        problems = unknown_keys(model, toml_data)
+        if problems:
+            raise _describe_unknown_toml(problems, config_file, text)
+    env_names = environ if environ is not None else os.environ
+    _check_env_names(model, env_names, "environment")
+    if env_file is not None and env_file.is_file():
+        _check_env_names(model, _DotEnvSource(model, env_file=env_file).env_vars, str(env_file))
 
     sources: list[tuple[str, PydanticBaseSettingsSource]] = []
     sources.append(("command line", InitSettingsSource(model, init_kwargs=dict(cli or {}))))
@@ -208,3 +218,186 @@ def _describe(exc: ValidationError, collected: list[tuple[str, dict[str, Any]]])
             where = origin or "defaults"
         lines.append(f"{key}: {err['msg']} (from {where})")
     return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+# --- unknown keys (typos) ---------------------------------------------------------------------
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` → ``X``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _as_model(annotation: Any) -> type[BaseModel] | None:
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _field_names(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """Every name a key may have in ``model``: field names and their aliases."""
+    names: dict[str, FieldInfo] = {}
+    for name, info in model.model_fields.items():
+        names[name] = info
+        if info.alias:
+            names[info.alias] = info
+    return names
+
+
+def _closest(name: str, candidates: typing.Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(name.lower(), list(candidates), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown_keys(
+    model: type[BaseModel], data: Mapping[str, Any], path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], str | None]]:
+    """Keys of ``data`` that ``model`` does not know: ``(path, closest valid name)`` each.
+
+    Walks nested sections, ``dict[str, Model]`` tables (``[sync.regions.X]``) and
+    ``list[Model]`` arrays (``[[watch.watches]]``).
+    """
+    out: list[tuple[tuple[str, ...], str | None]] = []
+    names = _field_names(model)
+    for key, value in data.items():
+        info = names.get(key)
+        if info is None:
+            out.append(((*path, key), _closest(key, names)))
+            continue
+        annotation = _unwrap(info.annotation)
+        sub = _as_model(annotation)
+        if sub is not None and isinstance(value, Mapping):
+            out.extend(unknown_keys(sub, value, (*path, key)))
+            continue
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        if origin is dict and len(args) == 2 and isinstance(value, Mapping):
+            item = _as_model(args[1])
+            if item is not None:
+                for sub_key, sub_value in value.items():
+                    if isinstance(sub_value, Mapping):
+                        out.extend(unknown_keys(item, sub_value, (*path, key, str(sub_key))))
+        elif origin is list and args and isinstance(value, list):
+            item = _as_model(args[0])
+            if item is not None:
+                for index, sub_value in enumerate(value):
+                    if isinstance(sub_value, Mapping):
+                        out.extend(unknown_keys(item, sub_value, (*path, key, str(index))))
+    return out
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=""")
+
+
+def _toml_line(text: str, path: tuple[str, ...]) -> int | None:
+    """1-based line of ``path`` in a TOML text (best effort; None when not found).
+
+    Array indexes in ``path`` (``watch.watches.1``) count the ``[[…]]`` headers.
+    """
+    named = [p for p in path]
+    header: list[str] = []
+    counts: dict[tuple[str, ...], int] = {}
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        match = _HEADER.match(line)
+        if match:
+            header = [p.strip().strip("\"'") for p in match.group(1).split(".")]
+            if line.lstrip().startswith("[["):
+                counts[tuple(header)] = counts.get(tuple(header), -1) + 1
+                header = [*header, str(counts[tuple(header)])]
+            if header == named:
+                return number
+            continue
+        key = _KEY.match(line)
+        if key:
+            parts = [p.strip().strip("\"'") for p in key.group(1).split(".")]
+            full = [*header, *parts]
+            if (
+                full[: len(named)] == named
+                and len(full) >= len(named)
+                and (header == named[: len(header)])
+            ):
+                return number
+    # a section that is itself unknown: its header line
+    for number, line in enumerate(lines, start=1):
+        match = _HEADER.match(line)
+        if match and [p.strip() for p in match.group(1).split(".")][: len(named)] == named:
+            return number
+    return None
+
+
+def _describe_unknown_toml(
+    problems: list[tuple[tuple[str, ...], str | None]], config_file: Path, text: str
+) -> ConfigurationError:
+    lines = []
+    for path, closest in problems:
+        *section, key = path
+        shown = [p for p in section if not p.isdigit()]
+        if not section:
+            what = f"unknown section [{key}]" if _is_table(text, key) else f"unknown key {key!r}"
+        else:
+            what = f"unknown key {key!r} in [{'.'.join(shown)}]"
+        line = _toml_line(text, path)
+        where = f"{config_file}, line {line}" if line else f"{config_file}"
+        hint = f"; did you mean {closest!r}?" if closest else ""
+        lines.append(f"{what} ({where}){hint}")
+    if len(lines) == 1:
+        return ConfigurationError(
+            lines[0], hint="fix or remove it (boxoffice reads no setting of that name)"
+        )
+    return ConfigurationError(
+        "unknown settings:\n  " + "\n  ".join(lines),
+        hint="fix or remove them (boxoffice reads no settings of those names)",
+    )
+
+
+def _is_table(text: str, key: str) -> bool:
+    for line in text.splitlines():
+        match = _HEADER.match(line)
+        if match and match.group(1).split(".")[0].strip().strip("\"'") == key:
+            return True
+    return False
+
+
+def valid_env_names(model: type[BaseModel]) -> dict[str, str]:
+    """Every ``BOXOFFICE_…`` name ``model`` reads → its settings key (for env and .env)."""
+    names: dict[str, str] = {}
+    for field_key, info in model.model_fields.items():
+        names[(ENV_PREFIX + field_key).upper()] = field_key
+        sub = _as_model(info.annotation)
+        if sub is None:
+            continue
+        for sub_key, sub_info in sub.model_fields.items():
+            for spelling in {sub_key, sub_info.alias or sub_key}:
+                names[(ENV_PREFIX + f"{field_key}_{spelling}").upper()] = f"{field_key}.{sub_key}"
+    return names
+
+
+def _check_env_names(model: type[BaseModel], names: typing.Iterable[str], where: str) -> None:
+    valid = valid_env_names(model)
+    extra = {n.upper() for n in getattr(model, "extra_env_names", ())}
+    extra.add(CONFIG_ENV)
+    problems = []
+    for name in names:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in valid or upper in extra:
+            continue
+        closest = _closest(upper.lower(), [v.lower() for v in [*valid, *extra]])
+        hint = f"; did you mean {closest.upper()}?" if closest else ""
+        problems.append(f"unknown variable {upper} ({where}){hint}")
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise ConfigurationError(
+            problems[0], hint="fix or unset it (boxoffice reads no setting of that name)"
+        )
+    raise ConfigurationError(
+        "unknown settings:\n  " + "\n  ".join(problems),
+        hint="fix or unset them (boxoffice reads no settings of those names)",
+    )

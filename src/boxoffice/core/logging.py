@@ -139,11 +139,10 @@ def redact_url(url: str, *, host_only: bool = False) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or not _SCHEME.fullmatch(scheme):
         return "<url>"
-    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    tail = rest[len(netloc) :]
+    userinfo, hostport, tail = split_authority(rest)
     if host_only:
         more = tail not in ("", "/")
-        host, port = _host_port(netloc)
+        host, port = _host_port(hostport)
         if not _looks_like_hostname(host):
             host, port = host[:3] + "…", None
             more = True
@@ -151,12 +150,62 @@ def redact_url(url: str, *, host_only: bool = False) -> str:
         if port is not None:
             shown += f":{port}"
         return f"{scheme.lower()}://{shown}" + ("/…" if more else "")
-    userinfo, at, hostport = netloc.rpartition("@")
-    if at:
+    if userinfo is not None:
         user, colon, _ = userinfo.partition(":")
-        hostport = f"{user}:{REDACTED}@{hostport}" if colon else f"{user}@{hostport}"
+        if any(c in user for c in "/?#@[]"):  # no plain user name: the whole part is masked
+            hostport = f"{REDACTED}@{hostport}"
+        else:
+            hostport = f"{user}:{REDACTED}@{hostport}" if colon else f"{user}@{hostport}"
     path = re.split(r"[?#]", tail, maxsplit=1)[0]
     return f"{scheme.lower()}://{hostport}{path}"
+
+
+_HOST_THEN_END = re.compile(r"(?:\[[0-9A-Fa-f:.]*\]|[^:/?#@\[\]\s]+)(?::\d*)?(?=[/?#]|$)")
+
+
+def split_authority(rest: str) -> tuple[str | None, str, str]:
+    """``user:password@host:port/path…`` (what follows ``scheme://``) → (userinfo, host:port, rest).
+
+    A password that is not percent-encoded may hold ``@``, ``/``, ``?`` or ``#``; the credential
+    part then runs to the *last* ``@`` that is followed by a host[:port] and the end of the
+    authority, so none of it is mistaken for the host or path (and shown).
+    """
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    _, at, hostport = netloc.rpartition("@")
+    port = hostport.rpartition("]")[2].partition(":")[2] if ":" in hostport else ""
+    if not at and (not port or port.isdigit()):
+        return None, netloc, rest[len(netloc) :]
+    for match in reversed(list(re.finditer("@", rest))):
+        after = rest[match.end() :]
+        host = _HOST_THEN_END.match(after)
+        if host:
+            return rest[: match.start()], host.group(0), after[host.end() :]
+    if not at:
+        return None, netloc, rest[len(netloc) :]
+    userinfo, _, hostport = netloc.rpartition("@")
+    return userinfo, hostport, rest[len(netloc) :]
+
+
+def url_password(url: str) -> str | None:
+    """The password of ``scheme://user:password@host…`` as written (for redaction), or None."""
+    _, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    userinfo, _, _ = split_authority(rest)
+    if userinfo is None or ":" not in userinfo:
+        return None
+    return userinfo.partition(":")[2] or None
+
+
+def unencoded_password_chars(url: str) -> str:
+    """Characters of the URL's credential part that must be percent-encoded but are not."""
+    _, sep, rest = url.partition("://")
+    if not sep:
+        return ""
+    userinfo, _, _ = split_authority(rest)
+    if userinfo is None:
+        return ""
+    return "".join(sorted({c for c in userinfo if c in "@/?#[]"}))
 
 
 # --- HTTP headers in third-party lines ---------------------------------------------------------

@@ -77,10 +77,11 @@ def state_dir(configured: Path | None = None) -> Path:
 
 
 def data_dir(configured: Path | None = None) -> Path:
-    """The data dir (created): ``configured``, env ``BOXOFFICE_DATA_DIR``, or the default."""
+    """The data dir (created, mode 0700): ``configured``, env ``BOXOFFICE_DATA_DIR``, or the
+    default. It holds track's store, whose rows are the user's own collected data."""
     path = configured or _from_env(DATA_DIR_ENV) or Path(platformdirs.user_data_dir(APP_NAME))
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path)
     except OSError as exc:
         raise StorageError(
             f"cannot create data dir {path}: {exc.strerror}",

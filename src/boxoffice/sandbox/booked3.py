@@ -44,11 +44,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyotp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from boxoffice.core import totp
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -618,7 +619,7 @@ class Booked3App:
             user is not None
             and user.totp_secret is not None
             and str(form.get("CSRF_TOKEN", "")) == sess.csrf
-            and pyotp.TOTP(user.totp_secret).verify(code, for_time=self.world.now(), valid_window=1)
+            and totp.verify(user.totp_secret, code, self.world.now(), window=1)
         )
         if not ok or user is None:
             page = _passcode_page(sess.csrf, MESSAGES[self._lang(request)]["otp"])

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import pyotp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from boxoffice.core import totp
 from boxoffice.sandbox.booked3 import (
     MESSAGES,
     Receive,
@@ -157,9 +157,7 @@ class LibreBookingApp:
             user.password, str(body.get("password", ""))
         )
         if ok and user is not None and user.totp_secret:
-            ok = pyotp.TOTP(user.totp_secret).verify(
-                str(body.get("otp", "")), for_time=self.world.now(), valid_window=1
-            )
+            ok = totp.verify(user.totp_secret, str(body.get("otp", "")), self.world.now())
         if not ok or user is None:
             return JSONResponse(
                 {

@@ -10,13 +10,14 @@ from __future__ import annotations
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from boxoffice.core.logging import unencoded_password_chars, url_password
 from boxoffice.settings.book import BookSettings
 from boxoffice.settings.notify import NotifyOverride as NotifyOverride
 from boxoffice.settings.notify import NotifySettings as NotifySettings
@@ -54,6 +55,29 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
+    extra_env_names: ClassVar[frozenset[str]] = frozenset(
+        {
+            # read by the CLI itself, not a setting
+            "BOXOFFICE_CONFIG",
+            # read by the test suite's fixtures and the live (opt-in) tests
+            "BOXOFFICE_PRETIX_CACHE",
+            "BOXOFFICE_LIBREBOOKING_CACHE",
+            "BOXOFFICE_TIMESCALEDB_CACHE",
+            "BOXOFFICE_TIMESCALEDB_SOURCE",
+            "BOXOFFICE_LIBREBOOKING_SOURCE",
+            "BOXOFFICE_TEST_TOKEN",
+            "BOXOFFICE_LIVE_BOOK_URL",
+            "BOXOFFICE_LIVE_BOOK_USERNAME",
+            "BOXOFFICE_LIVE_BOOK_PASSWORD",
+            "BOXOFFICE_LIVE_BOOK_TOTP_SECRET",
+            "BOXOFFICE_LIVE_BOOK_DIALECT",
+            "BOXOFFICE_LIVE_BOOK_TIMEZONE",
+            "BOXOFFICE_LIVE_BOOK_OWNER",
+        }
+    )
+    """``BOXOFFICE_…`` names that are not settings but are read on purpose (the CLI, the tests):
+    every other ``BOXOFFICE_`` name that matches no setting is refused as a typo."""
+
     state_dir: Path | None = Field(
         None, description="where jobs keep state (ledgers, sessions); empty = per-user state dir"
     )
@@ -74,6 +98,21 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     track: TrackSettings = Field(default_factory=TrackSettings)
 
+    @field_validator("db_url")
+    @classmethod
+    def _credentials_percent_encoded(cls, value: SecretStr | None) -> SecretStr | None:
+        """``@ / ? # [ ]`` in the user or password must be percent-encoded (``%40`` …)."""
+        if value is None:
+            return value
+        bad = unencoded_password_chars(value.get_secret_value().strip())
+        if bad:
+            codes = ", ".join(f"{c} → %{ord(c):02X}" for c in bad)
+            raise ValueError(
+                f"the user or password in the URL holds {' '.join(bad)} unencoded; "
+                f"percent-encode it ({codes})"
+            )
+        return value
+
     def secret_values(self) -> list[str]:
         """Every configured secret in clear, for redaction filters (never for display)."""
         out: list[str] = [s.get_secret_value() for s in self.secrets]
@@ -81,6 +120,9 @@ class Settings(BaseSettings):
             out.extend(section.secret_values())
         if self.db_url is not None:
             out.append(self.db_url.get_secret_value())
+            password = url_password(self.db_url.get_secret_value().strip())
+            if password:
+                out.append(password)
         return [v for v in out if v]
 
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from boxoffice.core.state import write_private
+from boxoffice.core.state import make_private_dirs, write_private
 from boxoffice.core.timefmt import utc_iso, utc_now
 from boxoffice.errors import map_exception
 from boxoffice.jobs.sync.files import (
@@ -73,7 +73,8 @@ async def run_pull(
     directory = event_dir(out_dir, event)
     single = directory / "individual"
     try:
-        single.mkdir(parents=True, exist_ok=True)
+        # 0700: the file names carry the buyers' names, the files their details
+        make_private_dirs(single)
     except OSError as exc:
         raise map_exception(exc, context=f"creating {single}") from exc
     by_status: Counter[str] = Counter()

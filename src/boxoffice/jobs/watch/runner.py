@@ -163,8 +163,9 @@ async def run_one(spec: WatchSpec, options: RunOptions, reporter: Reporter) -> W
                 f"after the cart add: {map_exception(exc).one_line()} — check out at "
                 f"{outcome.checkout_url}",
             )
-    elif outcome.error is not None and options.report_errors:
-        reporter.event(spec.name, "error", outcome.error.one_line())
+    elif outcome.error is not None:
+        if options.report_errors:  # the CLI prints the errors itself, each once
+            reporter.event(spec.name, "error", outcome.error.one_line())
         if announcer is not None:
             announcer.soon(error_event(outcome))
     return report

@@ -88,8 +88,10 @@ def inline_cookies(jar: CookieJar) -> str:
 def build_notification(
     outcome: WatchOutcome, cookie_file: Path | None, cookies_inline: str | None = None
 ) -> notify.Notification:
-    """The message the phone gets: what, how much, the checkout link, the cookie file (or, when
-    none could be written, the cookie values)."""
+    """The message the phone gets: what, how much, the checkout link, the cookie file — or,
+    when none could be written, where the cookie values are. A message never carries the
+    values themselves: on a push service or a shared topic they would hand the cart to whoever
+    reads it."""
     listing = outcome.listing
     what = f"{listing.ticket_type} at {listing.display_price()}" if listing else "a ticket"
     lines = [
@@ -100,7 +102,11 @@ def build_notification(
         lines.append(f"Session cookies: {cookie_file}")
         lines.append(f"Reopen: boxoffice watch handoff --cookies {cookie_file} --url …")
     elif cookies_inline:
-        lines.append(f"No cookie file could be saved; the session cookies: {cookies_inline}")
+        names = ", ".join(part.split("=", 1)[0].strip() for part in cookies_inline.split(";"))
+        lines.append(
+            f"No cookie file could be saved; the session cookies ({names}) are printed on the "
+            "terminal running the watch"
+        )
     data: dict[str, Any] = {
         "watch": outcome.spec.name,
         "event": outcome.spec.event,
@@ -110,8 +116,6 @@ def build_notification(
         "price": listing.price if listing else None,
         "currency": listing.currency if listing else None,
     }
-    if cookies_inline:
-        data["cookies"] = cookies_inline
     return notify.Notification(
         title="boxoffice: ticket in your cart — check out now",
         body="\n".join(lines),

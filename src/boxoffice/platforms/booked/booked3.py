@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pyotp
 
+from boxoffice.core import totp
 from boxoffice.core.http import CookieRecord
 from boxoffice.errors import (
     AuthenticationError,
+    BoxofficeError,
     ConfigurationError,
+    NetworkError,
     NotFoundError,
     ProtocolError,
 )
@@ -46,8 +48,8 @@ class SessionExpiredError(AuthenticationError):
 def totp_code(secret: str) -> str:
     """The current TOTP code for ``secret``; a malformed secret is a ConfigurationError."""
     try:
-        return str(pyotp.TOTP(secret.replace(" ", "").upper()).now())
-    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
+        return totp.code(secret)
+    except ValueError as exc:
         raise ConfigurationError(
             f"the TOTP secret is not usable ({exc})",
             hint="copy the secret shown when 2FA was set up (letters A-Z and digits 2-7)",
@@ -144,6 +146,8 @@ class Booked3Client(BaseClient):
         """Log in, answering the passcode step with a TOTP code when the server asks."""
         self.http.cookies.delete(LOGIN_COOKIE)
         first = await self.send("GET", "index.php", what="opening the login page")
+        if first.status_code != 200 or not pages.is_login_page(first.text):
+            raise self._not_booked(first)
         form: dict[str, str] = {
             "email": credentials.username,
             "password": credentials.password,
@@ -175,6 +179,8 @@ class Booked3Client(BaseClient):
                 )
         elif not self._logged_in():
             detail = pages.error_text(answer.text)
+            if detail is None and not pages.is_login_page(answer.text):
+                raise self._not_booked(answer, step="the login answer")
             raise AuthenticationError(
                 "username or password refused" + (f" ({detail})" if detail else ""),
                 hint="check BOXOFFICE_BOOK_USERNAME and BOXOFFICE_BOOK_PASSWORD",
@@ -196,6 +202,19 @@ class Booked3Client(BaseClient):
             created_at=time.time(),
         )
         return self.session
+
+    def _not_booked(self, response: httpx.Response, step: str = "") -> BoxofficeError:
+        """The URL answers, but not as Booked's login page: say what was found there."""
+        found = pages.describe_page(response.headers.get("content-type", ""), response.text)
+        where = f"{step} from {response.request.url}" if step else f"{self.url('index.php')}"
+        message = f"not a Booked login page — check --url: {where} answered HTTP "
+        message += f"{response.status_code} with {found}"
+        hint = "--url must be the scheduler's …/Web folder (where index.php shows the login form)"
+        if response.status_code == 404:
+            return NotFoundError(message, hint=hint)
+        if response.status_code >= 500:
+            return NetworkError(message, hint=hint)
+        return ProtocolError(message, hint=hint)
 
     def _logged_in(self) -> bool:
         return any(c.name == LOGIN_COOKIE for c in self.http.cookies.jar)

@@ -130,3 +130,30 @@ def reservations(data: Any, tz: ZoneInfo) -> list[Reservation]:
             )
         )
     return out
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+def describe_page(content_type: str, text: str) -> str:
+    """What a page that is not Booked's login page is, in a few words, for the error line."""
+    kind = content_type.split(";")[0].strip().lower() or "no content type"
+    body = text.strip()
+    if not body:
+        return f"an empty {kind} body"
+    if "LibreBooking API" in body or "/Web/Services/" in body:
+        return "the LibreBooking API (use --dialect librebooking)"
+    if "json" in kind or body[:1] in "[{":
+        return f"a JSON answer ({' '.join(body[:60].split())!r})"
+    title = _TITLE.search(body)
+    if "pretix" in body.lower() and "csrfmiddlewaretoken" in body:
+        what = "a pretix page"
+    elif title:
+        name = " ".join(html.unescape(_TAGS.sub(" ", title.group(1))).split())
+        what = f"a {kind} page titled {name!r}"
+    else:
+        snippet = " ".join(html.unescape(_TAGS.sub(" ", body)).split())[:60]
+        what = f"a {kind} page ({snippet!r})"
+    if "password" not in inputs(body):
+        what += " without a login form"
+    return what
