@@ -159,7 +159,8 @@ def test_dry_run_creates_nothing(servers: dict[str, Any], env: dict[str, str]) -
 
 def test_at_fires_on_the_servers_clock(servers: dict[str, Any], env: dict[str, str]) -> None:
     """Server 2.5 s ahead; T0 6 s ahead on the server: nothing is created before the server's
-    T0, the window rule accepts the attempt, and no new connection is opened after T0."""
+    T0, the window rule accepts the attempt, and the attempts go over connections warmed before
+    T0."""
     app, url = book(servers, "booked3")
     app.world.clock_offset = 2.5
     t0 = app.world.now() + 6.0
@@ -175,7 +176,9 @@ def test_at_fires_on_the_servers_clock(servers: dict[str, Any], env: dict[str, s
     creates = [e for e in app.world.log if "action=create" in e.path]
     assert creates
     assert min(e.t for e in creates) >= t0 - 0.05  # the offset estimate's bracket, generously
-    assert not [e for e in app.world.log if e.t >= t0 and e.new_connection]
+    # the race itself runs on the connections warmed before T0 (the re-read of the slot after
+    # the burst, which looks for contested wins, may open one: the race is over by then)
+    assert not [e for e in creates if e.new_connection]
     assert time.time() + 2.5 >= t0
 
 

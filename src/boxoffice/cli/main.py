@@ -117,8 +117,34 @@ def root(
     ctx.obj = AppContext(config_file=config, log_json=log_json, verbosity=verbosity)
 
 
+def _input_error(exc: OverflowError | UnicodeDecodeError) -> str:
+    """One line for input too large to compute with, or a file that is not UTF-8."""
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"a file is not UTF-8 text (byte {exc.start}: {exc.reason}) — save it as UTF-8 "
+            "(e.g. iconv -f latin1 -t utf-8 in.csv > out.csv) and run the command again"
+        )
+    return (
+        f"a value is out of range ({exc}) — a date, a number of days or a bucket that far "
+        "away cannot be computed; give a smaller one"
+    )
+
+
+def _tolerant_output() -> None:
+    """Arguments that are not valid UTF-8 (bytes the shell passed through as surrogates) are
+    echoed back escaped instead of failing the write of the very line that names them."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or unusual stream: leave it be
+                pass
+
+
 def run() -> None:
     """Console-script entry point: one line per error, documented exit codes."""
+    _tolerant_output()
     try:
         code = app(standalone_mode=False)
     except BoxofficeError as exc:
@@ -139,6 +165,14 @@ def run() -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+    except (OverflowError, UnicodeDecodeError) as exc:  # a value or a file no check caught
+        print(f"error: {_input_error(exc)}", file=sys.stderr)
+        sys.exit(2)
+    except ValueError as exc:
+        if "null byte" not in str(exc):  # a path or value with a NUL in it; anything else
+            raise  # is a bug to see in full
+        print("error: a path or value contains a NUL character — remove it", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:  # usage errors (typer's vendored click) and the unexpected
         show = getattr(exc, "show", None)
         if isinstance(exc, typer.TyperException) and callable(show):

@@ -12,7 +12,7 @@ import typing
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +29,8 @@ from boxoffice.settings.watch import WatchSettings
 class HttpSettings(BaseModel):
     """HTTP client defaults shared by every platform client."""
 
+    model_config = ConfigDict(allow_inf_nan=False)  # no inf/nan intervals or prices
+
     connect_timeout: float = Field(5.0, gt=0, description="TCP/TLS connect timeout, seconds")
     total_timeout: float = Field(10.0, gt=0, description="whole-request deadline, seconds")
     keepalive_expiry: float = Field(60.0, gt=0, description="idle keep-alive, seconds")
@@ -39,6 +41,8 @@ class HttpSettings(BaseModel):
 class BrowserSettings(BaseModel):
     """Browser used for the session handoff."""
 
+    model_config = ConfigDict(allow_inf_nan=False)  # no inf/nan intervals or prices
+
     executable: Path | None = Field(None, description="Chromium/Chrome binary; empty = discover")
     cdp_url: str | None = Field(None, description="attach to a running browser over CDP")
     headless: bool = Field(False, description="launch the browser without a window")
@@ -48,6 +52,7 @@ class Settings(BaseSettings):
     """Root of all settings."""
 
     model_config = SettingsConfigDict(
+        allow_inf_nan=False,
         env_prefix="BOXOFFICE_",
         env_nested_delimiter="_",
         env_nested_max_split=1,

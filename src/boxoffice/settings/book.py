@@ -23,13 +23,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from boxoffice.settings.notify import NotifyOverride
 
 
 class BookSettings(BaseModel):
     """Settings of the book job."""
+
+    model_config = ConfigDict(allow_inf_nan=False)  # no inf/nan intervals or prices
 
     url: str | None = Field(
         None, description="scheduler base URL, the …/Web folder (e.g. https://host/booked/Web)"

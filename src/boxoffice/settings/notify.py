@@ -36,6 +36,8 @@ def _default_on() -> list[EventKind]:
 class NotifySettings(BaseModel):
     """Notification channels shared by every job."""
 
+    model_config = ConfigDict(allow_inf_nan=False)  # no inf/nan intervals or prices
+
     apprise: list[str] = Field(default_factory=list, description="Apprise URLs (ntfy://…, …)")
     imessage: list[str] = Field(default_factory=list, description="iMessage numbers (macOS)")
     webhook: list[str] = Field(default_factory=list, description="JSON webhook URLs")
@@ -52,7 +54,7 @@ class NotifySettings(BaseModel):
 class NotifyOverride(BaseModel):
     """A job's (or a watch's) own ``notify`` table: whatever it names replaces ``[notify]``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
 
     apprise: list[str] | None = Field(None, description="Apprise URLs for this job")
     imessage: list[str] | None = Field(None, description="iMessage numbers for this job")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from boxoffice.settings.notify import NotifyOverride
 
@@ -33,12 +33,16 @@ SVIX_SCHEDULE: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0
 class RegionSettings(BaseModel):
     """Per-region overrides (the key itself always comes from ``<REGION>_API``)."""
 
+    model_config = ConfigDict(allow_inf_nan=False)  # no inf/nan intervals or prices
+
     base_url: str | None = Field(None, description="Vivenu API base URL for this region")
     event: str | None = Field(None, description="default event id for this region")
 
 
 class SyncSettings(BaseModel):
     """Settings of the sync job."""
+
+    model_config = ConfigDict(allow_inf_nan=False)  # no inf/nan intervals or prices
 
     regions: dict[str, RegionSettings] = Field(
         default_factory=dict, description="per-region base_url/event overrides, by region name"

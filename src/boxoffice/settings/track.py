@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from boxoffice.core.pacing import JitterStrategy
 from boxoffice.settings.notify import NotifyOverride
@@ -17,6 +17,8 @@ from boxoffice.settings.notify import NotifyOverride
 
 class TrackSettings(BaseModel):
     """Settings of the track job."""
+
+    model_config = ConfigDict(allow_inf_nan=False)  # no inf/nan intervals or prices
 
     db_path: Path | None = Field(
         None, description="SQLite file when db_url is empty; empty = <data dir>/track.sqlite3"

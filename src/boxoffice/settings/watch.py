@@ -39,7 +39,7 @@ INTERVAL_REFUSE_BELOW = 2.0
 class WatchEntry(BaseModel):
     """One watch of a config file (fields left out inherit the [watch] defaults)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(allow_inf_nan=False, populate_by_name=True, extra="forbid")
 
     name: str | None = Field(None, description="label in the output; default: the event")
     url: str = Field(..., description="pretix instance, e.g. https://tickets.example.com")
@@ -61,7 +61,7 @@ class WatchEntry(BaseModel):
 class WatchSettings(BaseModel):
     """Settings of the watch job."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(allow_inf_nan=False, populate_by_name=True)
 
     interval: float = Field(15.0, gt=0, description="seconds between marketplace polls")
     jitter: float = Field(0.2, ge=0, lt=1, description="± fraction of the interval (uniform)")
