@@ -168,6 +168,12 @@ def run() -> None:
     except (OverflowError, UnicodeDecodeError) as exc:  # a value or a file no check caught
         print(f"error: {_input_error(exc)}", file=sys.stderr)
         sys.exit(2)
+    except OSError as exc:  # the system refused a path (too long, a device, …): mapped
+        from boxoffice.errors import map_exception
+
+        mapped = map_exception(exc)
+        print(f"error: {mapped.one_line()}", file=sys.stderr)
+        sys.exit(mapped.exit_code)
     except ValueError as exc:
         if "null byte" not in str(exc):  # a path or value with a NUL in it; anything else
             raise  # is a bug to see in full

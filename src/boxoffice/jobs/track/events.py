@@ -49,7 +49,7 @@ async def read_events(
         raw = await sources.read_csv_url(spec.target, client)
     try:
         tz = ZoneInfo(settings.sheet_timezone)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
         raise ConfigurationError(f"unknown sheet_timezone {settings.sheet_timezone!r}") from None
     parsed = sheet_rows.parse_rows(
         raw, source=spec.describe(), date_formats=settings.date_formats, tz=tz

@@ -53,7 +53,7 @@ def zone(name: str | None) -> ZoneInfo | None:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ConfigurationError(
             f"unknown time zone {name!r}", hint="use an IANA name such as Europe/Berlin"
         ) from None

@@ -33,7 +33,7 @@ def zone(name: str) -> ZoneInfo:
     """The IANA zone ``name`` or a ConfigurationError naming it."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: name too long
         raise ConfigurationError(
             f"unknown time zone {name!r}", hint="use an IANA name such as Europe/Zurich"
         ) from exc
