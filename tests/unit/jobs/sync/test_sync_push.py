@@ -230,6 +230,7 @@ async def test_retry_beyond_max_wait_ends_the_run_and_the_same_command_resumes_i
             tmp_path,
             sleeper=sleeper,
             wall=lambda: wall[0],
+            clock=lambda: wall[0],  # one fake time: no real seconds leak into the waits
             max_wait=60.0,
             **extra,
         )
