@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from bench._book_sandbox import booked3_process, control
@@ -25,7 +25,8 @@ from boxoffice.platforms.booked import Credentials, Slot, make_client
 from boxoffice.sandbox import booked3 as sim
 
 ZURICH = "Europe/Zurich"
-SLOT = Slot.local(date(2026, 12, 1), time(9), time(12), ZURICH)
+# a week ahead: beyond the window (max_notice 0), so every attempt is refused and sent
+SLOT = Slot.local(date.today() + timedelta(days=7), time(9), time(12), ZURICH)
 LATENCY = 0.1
 ATTEMPTS = 32
 

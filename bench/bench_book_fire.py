@@ -15,7 +15,7 @@ import asyncio
 import os
 import statistics
 import tempfile
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from bench._book_sandbox import booked3_process, control
@@ -26,7 +26,7 @@ from boxoffice.platforms.booked import Credentials, Slot, make_client
 from boxoffice.sandbox import booked3 as sim
 
 ZURICH = "Europe/Zurich"
-SLOT = Slot.local(date(2026, 12, 1), time(9), time(12), ZURICH)
+SLOT = Slot.local(date.today() + timedelta(days=7), time(9), time(12), ZURICH)
 RUNS = 10
 SKEW = 2.5
 AHEAD = 3.0
