@@ -56,6 +56,7 @@ def settings(sandbox: dict[str, str], tmp_path: Path) -> Settings:
             targets={"prod": sandbox["webhook"] + "/ticket-created"},
             interval=0,
             out_dir=tmp_path / "out",
+            progress_dir=tmp_path,
         ),
     )
 
