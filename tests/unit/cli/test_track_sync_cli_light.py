@@ -4,12 +4,10 @@ defaults their help shows are the settings' own."""
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.e2e.test_startup_imports import loaded_by
 
 from boxoffice.cli import track
 from boxoffice.core.pacing import JITTER_STRATEGIES
@@ -32,28 +30,6 @@ MODULE_LEVEL = {
     "rich.console", "rich.table", "rich.text", "boxoffice.cli", "boxoffice.cli._notify",
     "boxoffice.cli.context", "boxoffice.errors",
 }  # fmt: skip
-
-PROBE = """
-import json, sys
-sys.argv = ["boxoffice", *json.loads(sys.argv[1])]
-from boxoffice.cli.main import run
-try:
-    run()
-except SystemExit:
-    pass
-print(json.dumps(sorted(sys.modules)), file=sys.stderr)
-"""
-
-
-def loaded_by(*args: str) -> set[str]:
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(list(args))],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return set(json.loads(proc.stderr.strip().splitlines()[-1]))
 
 
 @pytest.mark.parametrize(
