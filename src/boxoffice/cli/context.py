@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from boxoffice.core.config import load_settings
-from boxoffice.core.logging import add_secrets
-from boxoffice.settings import Settings
+if TYPE_CHECKING:
+    from boxoffice.settings import Settings
 
 
 @dataclass
@@ -26,6 +25,10 @@ class AppContext:
 
     def settings(self, cli: dict[str, Any] | None = None) -> Settings:
         """Load settings; ``cli`` holds the flags the user gave (None values are dropped)."""
+        from boxoffice.core.config import load_settings  # pydantic-settings: on first use
+        from boxoffice.core.logging import add_secrets
+        from boxoffice.settings import Settings
+
         settings = load_settings(Settings, cli=_prune(cli or {}), config_file=self.config_file)
         add_secrets(settings.secret_values())
         return settings

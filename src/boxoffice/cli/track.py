@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import signal
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from boxoffice.cli import track_alerts
-from boxoffice.cli._notify import HeartbeatOpt, NotifyOpt, announcer_for, heartbeat_for
+from boxoffice.cli._notify import HeartbeatOpt, NotifyOpt
 from boxoffice.cli.context import get_ctx
-from boxoffice.core import pacing
-from boxoffice.core.heartbeat import guarded
-from boxoffice.core.logging import redact_text
-from boxoffice.core.pacing import JITTER_STRATEGIES
-from boxoffice.errors import ConfigurationError, NotFoundError, StorageError
-from boxoffice.jobs.track import analytics, charts, events, imports, runtime
-from boxoffice.jobs.track.notices import TrackNotices
-from boxoffice.jobs.track.scheduler import ScheduleConfig, Scheduler
-from boxoffice.jobs.track.snapshot import choose_source, snapshot
-from boxoffice.jobs.track.store import Store
-from boxoffice.settings import Settings
-from boxoffice.settings.track import TrackSettings
+from boxoffice.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from boxoffice.jobs.track.events import ImportResult
+    from boxoffice.jobs.track.scheduler import ScheduleConfig
+    from boxoffice.settings import Settings
 
 app = typer.Typer(
     help="Track resale prices: events from a sheet, scheduled snapshots, history and charts.",
@@ -59,29 +48,15 @@ app.add_typer(track_alerts.app, name="alert")
 
 
 def _settings(ctx: typer.Context, db: str | None, **track: Any) -> Settings:
-    cli: dict[str, Any] = {"track": track}
-    if db:
-        if db.startswith("sqlite:///"):
-            cli["track"]["db_path"] = db[len("sqlite:///") :]
-        elif "://" in db:
-            cli["db_url"] = db
-        else:
-            cli["track"]["db_path"] = db
+    from boxoffice.jobs.track.runtime import db_overrides
+
+    cli = db_overrides(db)
+    cli["track"] = {**track, **cli["track"]}
     return get_ctx(ctx).settings(cli=cli)
 
 
 def _console(ctx: typer.Context) -> Console:
     return get_ctx(ctx).console
-
-
-@contextlib.contextmanager
-def _store(settings: Settings, *, read_only: bool = False) -> Iterator[Store]:
-    """The configured store; readers never create (or migrate) a SQLite file."""
-    store = runtime.open_from_settings(settings, read_only=read_only)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _fmt(value: float | None) -> str:
@@ -94,30 +69,31 @@ def init_db(ctx: typer.Context, db: DbOpt = None) -> None:
 
     Example: boxoffice track init-db --db postgresql://track@db.example/track
     """
-    settings = _settings(ctx, db)
-    with _store(settings) as store:
-        version = store.schema_version()
-        extra = ""
-        out = _console(ctx)
-        ts = getattr(store, "timescale", None)
-        if ts is not None:
-            for change in ts.changes:
-                out.print(f"changed: {change}", soft_wrap=True)
-            extra = f", {ts.summary()}"
-            if ts.installed is None:
-                extra += " (date_bin buckets)"
+    from boxoffice.jobs.track import manage
+
+    ready = manage.init_db(_settings(ctx, db))
+    extra = ""
+    out = _console(ctx)
+    ts = ready.timescale
+    if ts is not None:
+        for change in ts.changes:
+            out.print(f"changed: {change}", soft_wrap=True)
+        extra = f", {ts.summary()}"
+        if ts.installed is None:
+            extra += " (date_bin buckets)"
+    out.print(
+        f"store ready: {ready.description} — schema version {ready.version}{extra}",
+        soft_wrap=True,
+    )
+    if ts is not None and ts.old_key:
         out.print(
-            f"store ready: {store.describe()} — schema version {version}{extra}", soft_wrap=True
+            f"[yellow]note:[/] listings has an older layout ({ts.old_key}): imports are "  # noqa: S608 (advice text)
+            "slower (~45 % here). A hypertable cannot rebuild its key in place: for the "
+            "current layout, run init-db on a new database and copy the rows over (psql: "
+            "`\\copy (SELECT * FROM listings) TO 'l.csv' CSV` here, `\\copy listings FROM "
+            "'l.csv' CSV` there).",
+            soft_wrap=True,
         )
-        if ts is not None and ts.old_key:
-            out.print(
-                f"[yellow]note:[/] listings has an older layout ({ts.old_key}): imports are "  # noqa: S608 (advice text)
-                "slower (~45 % here). A hypertable cannot rebuild its key in place: for the "
-                "current layout, run init-db on a new database and copy the rows over (psql: "
-                "`\\copy (SELECT * FROM listings) TO 'l.csv' CSV` here, `\\copy listings FROM "
-                "'l.csv' CSV` there).",
-                soft_wrap=True,
-            )
 
 
 @app.command("fetch-events")
@@ -134,16 +110,15 @@ def fetch_events(
 
     Example: boxoffice track fetch-events --events sheet:1AbC… --credentials sa.json
     """
+    from boxoffice.jobs.track import manage
+
     settings = _settings(
         ctx, db, events=events_source, worksheet=worksheet, credentials_file=credentials
     )
-    console = _console(ctx)
-    with _store(settings) as store:
-        result = asyncio.run(_fetch_events(settings, store))
-    _print_import(console, result, source_counts=True)
+    _print_import(_console(ctx), manage.fetch_events(settings), source_counts=True)
 
 
-def _print_import(console: Console, result: events.ImportResult, *, source_counts: bool) -> None:
+def _print_import(console: Console, result: ImportResult, *, source_counts: bool) -> None:
     r = result.result
     line = f"events: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
     if source_counts:
@@ -153,12 +128,6 @@ def _print_import(console: Console, result: events.ImportResult, *, source_count
     console.print(line)
     for error in result.errors:
         console.print(f"[yellow]skipped[/yellow] {error}")
-
-
-async def _fetch_events(settings: Settings, store: Store) -> events.ImportResult:
-    async with runtime.http_client(settings) as client:
-        parsed = await events.read_events(settings.track.events, settings.track, client)
-    return events.import_events(store, parsed, now=datetime.now(UTC))
 
 
 @app.command("show-events")
@@ -175,36 +144,14 @@ def show_events(
 
     Example: boxoffice track show-events --db postgresql://track@db/prices
     """
-    settings = _settings(ctx, db, timezone=tz)
-    zone = runtime.zone(settings.track.timezone)
-    with _store(settings, read_only=True) as store:
-        rows = store.events(tracked_only=tracked_only)
+    from boxoffice.jobs.track import queries
+    from boxoffice.jobs.track.analytics import local
+
+    view = queries.list_events(_settings(ctx, db, timezone=tz), tracked_only=tracked_only)
     if as_json:
-        sys.stdout.write(
-            json.dumps(
-                [
-                    {
-                        "event_id": e.event_id,
-                        "viagogo_id": e.viagogo_id,
-                        "name": e.name,
-                        "venue": e.venue,
-                        "city": e.city,
-                        "country": e.country,
-                        "event_date": analytics.iso_utc(e.event_date) if e.event_date else None,
-                        "is_tracked": e.is_tracked,
-                        "source": e.source,
-                        "last_listings_fetch": analytics.iso_utc(e.last_listings_fetch)
-                        if e.last_listings_fetch
-                        else None,
-                        "next_run_at": analytics.iso_utc(e.next_run_at) if e.next_run_at else None,
-                    }
-                    for e in rows
-                ],
-                indent=2,
-            )
-            + "\n"
-        )
+        sys.stdout.write(json.dumps(view.dicts(), indent=2) + "\n")
         return
+    rows, zone = view.events, view.zone
     table = Table(title=f"events ({len(rows)})")
     for column in (
         "id",
@@ -225,10 +172,10 @@ def show_events(
             e.name,
             e.venue,
             e.city,
-            analytics.local(e.event_date, zone),
+            local(e.event_date, zone),
             "yes" if e.is_tracked else "no",
-            analytics.local(e.last_listings_fetch, zone),
-            analytics.local(e.next_run_at, zone) if e.is_tracked else "—",
+            local(e.last_listings_fetch, zone),
+            local(e.next_run_at, zone) if e.is_tracked else "—",
         )
     _console(ctx).print(table)
 
@@ -262,56 +209,41 @@ def cleanup_untracked_events(
     event away, is refused unless --force. Example:
     boxoffice track cleanup-untracked-events --no-dry-run --delete
     """
+    from boxoffice.jobs.track import manage
+
     settings = _settings(ctx, db, events=events_source)
     console = _console(ctx)
-    with _store(settings) as store:
-
-        async def read() -> Any:
-            async with runtime.http_client(settings) as client:
-                return await events.read_events(settings.track.events, settings.track, client)
-
-        parsed = asyncio.run(read())
-        plan = events.cleanup_plan(
-            store, parsed, events.describe_source(settings.track.events), delete=delete
+    report = manage.cleanup_untracked(settings, delete=delete, dry_run=dry_run, force=force)
+    if not report.rows:
+        console.print("no untracked events: nothing to do")
+        return
+    table = Table(title=f"{'would ' if dry_run else ''}{report.verb}: {len(report.rows)} event(s)")
+    for column in ("id", "viagogo", "name", "listings", "reason"):
+        table.add_column(column)
+    for row in report.rows:
+        item = row.item
+        table.add_row(
+            str(item.event.event_id),
+            item.event.viagogo_id,
+            item.event.name,
+            str(row.listings),
+            item.reason,
         )
-        items = plan.items
-        if not items:
-            console.print("no untracked events: nothing to do")
-            return
-        verb = "delete" if delete else "mark untracked"
-        table = Table(title=f"{'would ' if dry_run else ''}{verb}: {len(items)} event(s)")
-        for column in ("id", "viagogo", "name", "listings", "reason"):
-            table.add_column(column)
-        for item in items:
-            table.add_row(
-                str(item.event.event_id),
-                item.event.viagogo_id,
-                item.event.name,
-                str(store.count_listings(item.event.event_id)),
-                item.reason,
-            )
-        console.print(table)
-        ids = [i.event.event_id for i in items]
-        if plan.refusal is not None and not force:
-            if dry_run:
-                console.print(
-                    f"[yellow]warning[/yellow]: {plan.refusal} — --no-dry-run would refuse "
-                    "this without --force"
-                )
-            else:
-                raise ConfigurationError(
-                    f"refusing to {verb} {len(items)} event(s): {plan.refusal}",
-                    hint="check the events source (an empty sheet?); pass --force if this "
-                    "is really meant",
-                )
-        if dry_run:
-            console.print("dry run: nothing changed (use --no-dry-run to apply)")
-        elif delete:
-            n_events, n_listings = store.delete_events(ids)
-            console.print(f"deleted {n_events} event(s) and {n_listings} listing row(s)")
-        else:
-            n = store.mark_untracked(ids, now=datetime.now(UTC))
-            console.print(f"marked {n} event(s) untracked (data kept, no more snapshots)")
+    console.print(table)
+    if report.refused:
+        raise report.refusal_error()
+    if report.plan.refusal is not None and not force and dry_run:
+        console.print(
+            f"[yellow]warning[/yellow]: {report.plan.refusal} — --no-dry-run would refuse "
+            "this without --force"
+        )
+    if report.deleted is not None:
+        n_events, n_listings = report.deleted
+        console.print(f"deleted {n_events} event(s) and {n_listings} listing row(s)")
+    elif report.marked is not None:
+        console.print(f"marked {report.marked} event(s) untracked (data kept, no more snapshots)")
+    else:
+        console.print("dry run: nothing changed (use --no-dry-run to apply)")
 
 
 @app.command("fetch-listings")
@@ -328,15 +260,10 @@ def fetch_listings(
 
     Example: boxoffice track fetch-listings 151000001
     """
+    from boxoffice.jobs.track import listings
+
     settings = _settings(ctx, db, listing_source=source, proxy_url=proxy_url)
-    console = _console(ctx)
-    with _store(settings) as store:
-        targets = [store.find_event(viagogo_id)] if viagogo_id else store.events(tracked_only=True)
-        if not targets:
-            raise NotFoundError(
-                "no tracked events", hint="import them with `boxoffice track fetch-events`"
-            )
-        outcomes = asyncio.run(_snapshot_all(settings, store, targets, source))
+    outcomes = listings.fetch_listings(settings, viagogo_id, source=source)
     table = Table(title="snapshot")
     for column in ("event", "source", "status", "listings", "skipped", "s"):
         table.add_column(column)
@@ -349,33 +276,9 @@ def fetch_listings(
             str(o.skipped),
             f"{o.duration_s:.2f}",
         )
-    console.print(table)
+    _console(ctx).print(table)
     if not any(o.status == "ok" for o in outcomes):
         raise typer.Exit(1)
-
-
-async def _snapshot_all(
-    settings: Settings, store: Store, targets: list[Any], forced: str | None
-) -> list[Any]:
-    track = settings.track
-    sem = asyncio.Semaphore(track.concurrency)
-    async with runtime.http_client(settings) as client:
-        sources = runtime.listing_sources(settings, client)
-
-        async def one(event: Any) -> Any:
-            async with sem:
-                src = choose_source(sources, forced or event.source, track.listing_source)
-                return await snapshot(
-                    store,
-                    event_id=event.event_id,
-                    viagogo_id=event.viagogo_id,
-                    source=src,
-                    captured_at=datetime.now(UTC),
-                    retries=track.retries,
-                    retry_base=track.retry_base_seconds,
-                )
-
-        return list(await asyncio.gather(*(one(e) for e in targets)))
 
 
 @app.command("show-listings")
@@ -391,34 +294,15 @@ def show_listings(
 
     Example: boxoffice track show-listings 151000001
     """
-    settings = _settings(ctx, db, timezone=tz)
-    zone = runtime.zone(settings.track.timezone)
-    with _store(settings, read_only=True) as store:
-        found = store.find_event(event)
-        rows = store.listings(found.event_id, limit=limit)
+    from boxoffice.jobs.track import queries
+    from boxoffice.jobs.track.analytics import local
+
+    latest = queries.latest_listings(_settings(ctx, db, timezone=tz), event, limit=limit)
     if as_json:
-        sys.stdout.write(
-            json.dumps(
-                [
-                    {
-                        "listing_id": r.listing_id,
-                        "section": r.section,
-                        "row": r.row,
-                        "quantity": r.quantity,
-                        "price_per_ticket": r.price_per_ticket,
-                        "total_price": r.total_price,
-                        "currency": r.currency,
-                        "provider": r.provider,
-                        "captured_at": analytics.iso_utc(r.captured_at),
-                    }
-                    for r in rows
-                ],
-                indent=2,
-            )
-            + "\n"
-        )
+        sys.stdout.write(json.dumps(latest.dicts(), indent=2) + "\n")
         return
-    when = analytics.local(rows[0].captured_at, zone) if rows else "never"
+    found, rows = latest.event, latest.listings
+    when = local(rows[0].captured_at, latest.zone) if rows else "never"
     table = Table(title=f"{found.name} ({found.viagogo_id}) — snapshot of {when}")
     for column in ("listing", "section", "row", "qty", "price", "total", "cur"):
         table.add_column(column, justify="right" if column in ("qty", "price", "total") else "left")
@@ -445,17 +329,10 @@ def import_listings(
 
     Example: boxoffice track import-listings listings.csv
     """
-    settings = _settings(ctx, db)
+    from boxoffice.jobs.track import listings
+
+    result = listings.import_listings_file(_settings(ctx, db), file)
     console = _console(ctx)
-    if not file.is_file():
-        raise NotFoundError(f"listings CSV {file} does not exist")
-    with _store(settings) as store, file.open(encoding="utf-8-sig", newline="") as fh:
-        result = imports.import_listings(
-            store,
-            fh,
-            source=str(file),
-            clock_skew=timedelta(seconds=settings.track.clock_skew_seconds),
-        )
     console.print(
         f"imported {result.inserted} listing row(s); {len(result.errors)} bad row(s); "
         f"{result.unknown_rows} row(s) for unknown events"
@@ -466,6 +343,11 @@ def import_listings(
         console.print(
             f"unknown viagogo ids (run fetch-events first): {', '.join(result.unknown_ids[:10])}"
         )
+
+
+def _table_console(ctx: typer.Context, as_json: bool) -> Console:
+    """Where the human lines go: stdout, or stderr when stdout carries JSON."""
+    return _console(ctx) if not as_json else Console(stderr=True, highlight=False)
 
 
 @app.command("price-history")
@@ -486,21 +368,18 @@ def price_history(
 
     Example: boxoffice track price-history 151000001 --days 30 --bucket "1 day" --plot p.png
     """
-    settings = _settings(ctx, db, timezone=tz)
-    zone = runtime.zone(settings.track.timezone)
-    with _store(settings, read_only=True) as store:
-        history = analytics.price_history(store, event, days=days, bucket=bucket)
-    rows = analytics.history_dicts(history.rows)
-    console = _console(ctx) if not as_json else Console(stderr=True, highlight=False)
-    if csv_file:
-        analytics.write_csv(csv_file, rows, analytics.HISTORY_FIELDS)
-        console.print(f"CSV written: {csv_file}")
-    if plot:
-        charts.plot(history, plot, tz=zone)
-        console.print(f"chart written: {plot}")
+    from boxoffice.jobs.track import queries
+    from boxoffice.jobs.track.analytics import local
+
+    console = _table_console(ctx, as_json)
+    view = queries.price_history(
+        _settings(ctx, db, timezone=tz), event, days=days, bucket=bucket, csv_file=csv_file,
+        plot=plot, written=lambda what, path: console.print(f"{what} written: {path}"),
+    )  # fmt: skip
     if as_json:
-        sys.stdout.write(analytics.to_json(rows) + "\n")
+        sys.stdout.write(json.dumps(view.rows, indent=2) + "\n")
         return
+    history = view.history
     ev = history.event
     title = f"{ev.name} ({ev.viagogo_id}) — last {days:g} days, buckets of {bucket}"
     if history.from_stats:
@@ -510,7 +389,7 @@ def price_history(
         table.add_column(column, justify="left" if column == "bucket" else "right")
     for r in history.rows:
         table.add_row(
-            analytics.local(r.bucket, zone),
+            local(r.bucket, view.zone),
             _fmt(r.min),
             _fmt(r.avg),
             _fmt(r.median),
@@ -536,21 +415,21 @@ def section_prices(
 
     Example: boxoffice track section-prices 151000001 --days 7 --json
     """
-    settings = _settings(ctx, db)
-    with _store(settings, read_only=True) as store:
-        found, stats = analytics.section_prices(store, event, days=days)
-    rows = analytics.section_dicts(stats)
-    console = _console(ctx) if not as_json else Console(stderr=True, highlight=False)
-    if csv_file:
-        analytics.write_csv(csv_file, rows, analytics.SECTION_FIELDS)
-        console.print(f"CSV written: {csv_file}")
+    from boxoffice.jobs.track import queries
+
+    console = _table_console(ctx, as_json)
+    view = queries.section_prices(
+        _settings(ctx, db), event, days=days, csv_file=csv_file,
+        written=lambda what, path: console.print(f"{what} written: {path}"),
+    )  # fmt: skip
     if as_json:
-        sys.stdout.write(analytics.to_json(rows) + "\n")
+        sys.stdout.write(json.dumps(view.rows, indent=2) + "\n")
         return
+    found = view.event
     table = Table(title=f"{found.name} ({found.viagogo_id}) — sections, last {days:g} days")
     for column in ("section", "min", "avg", "median", "max", "listings", "tickets"):
         table.add_column(column, justify="left" if column == "section" else "right")
-    for s in stats:
+    for s in view.sections:
         table.add_row(
             s.section or "(none)",
             _fmt(s.min),
@@ -563,39 +442,59 @@ def section_prices(
     console.print(table)
 
 
+#: The strategies ``--randomization`` takes (core.pacing.JITTER_STRATEGIES, pinned by a test).
+STRATEGIES = ("uniform", "poisson", "normal")
+
+
 def _strategy(value: str | None) -> str | None:
-    if value is not None and value not in JITTER_STRATEGIES:
+    if value is not None and value not in STRATEGIES:
         raise ConfigurationError(
-            f"unknown randomization {value!r}", hint=f"use {', '.join(JITTER_STRATEGIES)}"
+            f"unknown randomization {value!r}", hint=f"use {', '.join(STRATEGIES)}"
         )
     return value
 
 
-_DEFAULT = ScheduleConfig()  # its defaults are the [track] settings' defaults
+#: The [track] settings' defaults as the help shows them (pinned to the settings by a test;
+#: the settings models are not imported for --help).
+HELP_DEFAULTS: dict[str, Any] = {
+    "interval_hours": 12.0,
+    "randomization": "uniform",
+    "min_factor": 0.7,
+    "max_factor": 1.3,
+    "concurrency": 4,
+    "events_refresh_hours": 3.0,
+}
 IntervalOpt = Annotated[
     float | None,
-    typer.Option("--interval-hours", help=f"Base interval (default {_DEFAULT.interval_hours:g})."),
+    typer.Option(
+        "--interval-hours", help=f"Base interval (default {HELP_DEFAULTS['interval_hours']:g})."
+    ),
 ]
 RandOpt = Annotated[
     str | None,
-    typer.Option("--randomization", help=f"uniform | poisson | normal ({_DEFAULT.strategy})."),
+    typer.Option(
+        "--randomization",
+        help=f"uniform | poisson | normal ({HELP_DEFAULTS['randomization']}).",
+    ),
 ]
 MinOpt = Annotated[
-    float | None, typer.Option("--min-factor", help=f"Lowest factor ({_DEFAULT.min_factor:g}).")
+    float | None,
+    typer.Option("--min-factor", help=f"Lowest factor ({HELP_DEFAULTS['min_factor']:g})."),
 ]
 MaxOpt = Annotated[
-    float | None, typer.Option("--max-factor", help=f"Highest factor ({_DEFAULT.max_factor:g}).")
+    float | None,
+    typer.Option("--max-factor", help=f"Highest factor ({HELP_DEFAULTS['max_factor']:g})."),
 ]
 ConcOpt = Annotated[
-    int | None, typer.Option("--concurrency", help=f"Snapshots at once ({_DEFAULT.concurrency}).")
+    int | None,
+    typer.Option("--concurrency", help=f"Snapshots at once ({HELP_DEFAULTS['concurrency']})."),
 ]
-_REFRESH_DEFAULT = TrackSettings.model_fields["events_refresh_hours"].default
 RefreshOpt = Annotated[
     str | None,
     typer.Option(
         "--events-refresh",
         help=f'Re-read the events source this often: "3h", "30m", "off" '
-        f"(default {_REFRESH_DEFAULT:g} h).",
+        f"(default {HELP_DEFAULTS['events_refresh_hours']:g} h).",
     ),
 ]
 
@@ -611,7 +510,9 @@ def _scheduler_settings(
     events_refresh: str | None = None,
     **extra: Any,
 ) -> Settings:
-    refresh = events.parse_refresh(events_refresh) if events_refresh is not None else None
+    from boxoffice.jobs.track.events import parse_refresh
+
+    refresh = parse_refresh(events_refresh) if events_refresh is not None else None
     return _settings(
         ctx,
         db,
@@ -625,79 +526,38 @@ def _scheduler_settings(
     )
 
 
-def _open_when_up(ctx: typer.Context, settings: Settings) -> Store:
-    """Open the store; while the database is down, say so in one line and retry."""
-    while True:
-        try:
-            return runtime.open_from_settings(settings)
-        except StorageError as exc:
-            wait = settings.track.db_retry_seconds
-            get_ctx(ctx).err.print(
-                f"{redact_text(exc.one_line())} — retrying in {wait:g} s (Ctrl-C to stop)",
-                soft_wrap=True,
-                markup=False,
-            )
-            asyncio.run(pacing.sleep(wait))
+class _ServeLines:
+    """A scheduler run's lines: progress on stdout, a store that is down on stderr."""
 
+    def __init__(self, ctx: typer.Context) -> None:
+        self.console = _console(ctx)
+        self.err = get_ctx(ctx).err
 
-def _run_scheduler(
-    ctx: typer.Context,
-    settings: Settings,
-    store: Store,
-    *,
-    notify_urls: list[str] | None = None,
-    heartbeat: str | None = None,
-) -> None:
-    console = _console(ctx)
-    config = ScheduleConfig.from_settings(settings.track)
-    console.print(
-        f"scheduler: every {config.interval_hours:g} h × [{config.min_factor}, "
-        f"{config.max_factor}] ({config.strategy}), {config.concurrency} at once, "
-        f"store {store.describe()} — Ctrl-C to stop"
-    )
-
-    track = settings.track
-    refresh_hours = track.events_refresh_hours if track.events else 0.0
-    source = events.describe_source(track.events)
-    if refresh_hours > 0:
-        every = events.describe_hours(refresh_hours)
-        console.print(f"events: {source} re-read every {every}", soft_wrap=True)
-    elif track.events:
-        console.print(f"events: {source} not re-read (--events-refresh off)", soft_wrap=True)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
-        err = get_ctx(ctx).err
-        notices = TrackNotices(
-            store,
-            announcer_for(settings, "track", extra=notify_urls or [], err=err),
-            threshold=settings.track.notify_after_failures,
-            alert_announcer=lambda urls: announcer_for(settings, "track", extra=urls, err=err),
+    def store_down(self, error: str, retry_in: float) -> None:
+        self.err.print(
+            f"{error} — retrying in {retry_in:g} s (Ctrl-C to stop)", soft_wrap=True, markup=False
         )
-        async with runtime.http_client(settings) as client:
-            sources = runtime.listing_sources(settings, client)
 
-            async def refresh(now: datetime) -> events.RefreshResult:
-                async def read() -> Any:
-                    return await events.read_events(track.events, track, client)
+    def imported(self, result: ImportResult) -> None:
+        _print_import(self.console, result, source_counts=False)
 
-                return await events.refresh_events(store, read, source=source, now=now)
+    def scheduling(self, config: ScheduleConfig, store: str) -> None:
+        self.console.print(
+            f"scheduler: every {config.interval_hours:g} h × [{config.min_factor}, "
+            f"{config.max_factor}] ({config.strategy}), {config.concurrency} at once, "
+            f"store {store} — Ctrl-C to stop"
+        )
 
-            scheduler = Scheduler(
-                store, sources, config, refresh=refresh, refresh_seconds=refresh_hours * 3600
+    def events_refresh(self, source: str, every: str | None) -> None:
+        if every is not None:
+            self.console.print(f"events: {source} re-read every {every}", soft_wrap=True)
+        else:
+            self.console.print(
+                f"events: {source} not re-read (--events-refresh off)", soft_wrap=True
             )
-            scheduler.observer = notices
-            report = await guarded(
-                heartbeat_for(settings, "track", heartbeat), scheduler.run(stop=stop)
-            )
-            await notices.drain()
-        console.print(f"scheduler stopped after {report.runs} snapshot(s)")
 
-    asyncio.run(main())
+    def stopped(self, runs: int) -> None:
+        self.console.print(f"scheduler stopped after {runs} snapshot(s)")
 
 
 def _serve(
@@ -709,11 +569,18 @@ def _serve(
     heartbeat: str | None = None,
 ) -> None:
     """Wait for the store, import the events first if asked, then schedule until stopped."""
-    with contextlib.closing(_open_when_up(ctx, settings)) as store:
-        if import_events:
-            result = asyncio.run(_fetch_events(settings, store))
-            _print_import(_console(ctx), result, source_counts=False)
-        _run_scheduler(ctx, settings, store, notify_urls=notify_urls, heartbeat=heartbeat)
+    from boxoffice.cli._notify import announcer_for, heartbeat_for
+    from boxoffice.jobs.track import serve
+
+    err = get_ctx(ctx).err
+    serve.serve(
+        settings,
+        _ServeLines(ctx),
+        import_events=import_events,
+        announcer=lambda urls: announcer_for(settings, "track", extra=urls, err=err),
+        notify_urls=notify_urls or [],
+        heartbeat=heartbeat_for(settings, "track", heartbeat),
+    )
 
 
 @app.command("start-scheduler")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from boxoffice.cli.context import get_ctx
-from boxoffice.jobs.track import alerts, runtime
-from boxoffice.jobs.track.store import Store
-from boxoffice.settings import Settings
+
+if TYPE_CHECKING:
+    from boxoffice.settings import Settings
 
 app = typer.Typer(
     help="Price alerts: be told once when an event's price drops below a level (re-armed when "
@@ -31,22 +28,9 @@ DbOpt = Annotated[
 
 
 def _settings(ctx: typer.Context, db: str | None) -> Settings:
-    cli: dict[str, Any] = {"track": {}}
-    if db:
-        if "://" in db and not db.startswith("sqlite:///"):
-            cli["db_url"] = db
-        else:
-            cli["track"]["db_path"] = db.removeprefix("sqlite:///")
-    return get_ctx(ctx).settings(cli=cli)
+    from boxoffice.jobs.track.runtime import db_overrides
 
-
-@contextlib.contextmanager
-def _store(settings: Settings) -> Iterator[Store]:
-    store = runtime.open_from_settings(settings)
-    try:
-        yield store
-    finally:
-        store.close()
+    return get_ctx(ctx).settings(cli=db_overrides(db))
 
 
 @app.command("add")
@@ -74,37 +58,22 @@ def add(
 
     Example: boxoffice track alert add 123456789 --below 80 --section "Floor A" --quantity 2
     """
-    settings = _settings(ctx, db)
-    with _store(settings) as store:
-        stored, alert = alerts.add_alert(
-            store, event, below, section=section, quantity=quantity,
-            notify=notify_urls or [], now=datetime.now(UTC),
-        )  # fmt: skip
+    from boxoffice.jobs.track import price_alerts
+
+    row = price_alerts.add(
+        _settings(ctx, db), event, below, section=section, quantity=quantity,
+        notify=notify_urls or [],
+    )  # fmt: skip
     if as_json:
-        typer.echo(json.dumps(_row(alert, stored.name)))
+        typer.echo(json.dumps(row))
         return
     get_ctx(ctx).console.print(
-        f"alert {alert.alert_id}: {stored.name} below {below:g}"
+        f"alert {row['id']}: {row['event']} below {below:g}"
         + (f" in {section}" if section else "")
         + (f", {quantity}+ tickets" if quantity else "")
         + " — checked after each snapshot",
         markup=False,
     )
-
-
-def _row(alert: Any, event_name: str) -> dict[str, Any]:
-    return {
-        "id": alert.alert_id,
-        "event": event_name,
-        "event_id": alert.event_id,
-        "below": alert.below,
-        "section": alert.section,
-        "quantity": alert.quantity,
-        "armed": alert.armed,
-        "last_fired_at": alert.last_fired_at.isoformat() if alert.last_fired_at else None,
-        "last_price": alert.last_price,
-        "notify": len(alert.notify),
-    }
 
 
 @app.command("list")
@@ -117,10 +86,9 @@ def list_(
 
     Example: boxoffice track alert list
     """
-    settings = _settings(ctx, db)
-    with _store(settings) as store:
-        names = {e.event_id: e.name for e in store.events()}
-        rows = [_row(a, names.get(a.event_id, "?")) for a in alerts.list_alerts(store)]
+    from boxoffice.jobs.track import price_alerts
+
+    rows = price_alerts.rows(_settings(ctx, db))
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -146,7 +114,7 @@ def remove(
 
     Example: boxoffice track alert remove 3
     """
-    settings = _settings(ctx, db)
-    with _store(settings) as store:
-        alerts.remove_alert(store, alert_id)
+    from boxoffice.jobs.track import price_alerts
+
+    price_alerts.remove(_settings(ctx, db), alert_id)
     get_ctx(ctx).console.print(f"alert {alert_id} removed", markup=False)

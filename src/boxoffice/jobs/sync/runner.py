@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -27,6 +30,8 @@ from boxoffice.jobs.sync.regions import (
 from boxoffice.jobs.sync.schedule import RetryPolicy
 from boxoffice.platforms.vivenu.tickets import TicketsClient
 from boxoffice.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -158,3 +163,19 @@ def push_lock(settings: Settings, cfg: PushConfig) -> RunLock:
 def spool_dir(settings: Settings) -> Path:
     """Where push spools matching tickets (anonymous temp files only)."""
     return state.state_dir(settings.state_dir) / "sync"
+
+
+def run_cancellable(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to its end; SIGTERM cancels it like Ctrl-C does."""
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        if task is not None:
+            try:
+                loop.add_signal_handler(signal.SIGTERM, task.cancel)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        return await coro_factory()
+
+    return asyncio.run(main())

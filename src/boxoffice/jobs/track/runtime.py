@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from boxoffice.core import pacing
 from boxoffice.core.http import HttpOptions, create_client
+from boxoffice.core.logging import redact_text
 from boxoffice.core.state import data_dir
-from boxoffice.errors import ConfigurationError
+from boxoffice.errors import ConfigurationError, StorageError
 from boxoffice.jobs.track.store import Store, is_postgres_url, open_store
 from boxoffice.platforms.listings.models import ListingSource
 from boxoffice.platforms.listings.proxy import ProxyClient
@@ -17,6 +23,20 @@ from boxoffice.platforms.listings.seatgeek import SeatGeekClient
 from boxoffice.settings import Settings
 
 DEFAULT_DB_NAME = "track.sqlite3"
+
+
+def db_overrides(db: str | None) -> dict[str, Any]:
+    """The settings a ``--db`` value stands for: a PostgreSQL URL (``db_url``) or a SQLite
+    file (``track.db_path``, also as ``sqlite:///PATH``); nothing when not given."""
+    cli: dict[str, Any] = {"track": {}}
+    if db:
+        if db.startswith("sqlite:///"):
+            cli["track"]["db_path"] = db[len("sqlite:///") :]
+        elif "://" in db:
+            cli["db_url"] = db
+        else:
+            cli["track"]["db_path"] = db
+    return cli
 
 
 def db_target(settings: Settings) -> str:
@@ -45,6 +65,29 @@ def open_from_settings(
         migrate=migrate,
         read_only=read_only,
     )
+
+
+@contextlib.contextmanager
+def store(settings: Settings, *, read_only: bool = False) -> Iterator[Store]:
+    """The configured store, closed afterwards; readers never create (or migrate) a SQLite
+    file."""
+    opened = open_from_settings(settings, read_only=read_only)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def open_when_up(settings: Settings, on_retry: Callable[[str, float], None]) -> Store:
+    """Open the store; while the database is down, tell ``on_retry`` (the error in one
+    redacted line, the seconds until the next try) and retry."""
+    while True:
+        try:
+            return open_from_settings(settings)
+        except StorageError as exc:
+            wait = settings.track.db_retry_seconds
+            on_retry(redact_text(exc.one_line()), wait)
+            asyncio.run(pacing.sleep(wait))
 
 
 def zone(name: str | None) -> ZoneInfo | None:
