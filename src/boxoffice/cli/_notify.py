@@ -1,17 +1,20 @@
-"""The notification and heartbeat options every long-running command shares."""
+"""The notification and heartbeat options every long-running command shares.
+
+Only option definitions live here, so a command module can import them without loading the
+notification machinery (httpx, pydantic): the announcer and heartbeat are built by
+:mod:`boxoffice.jobs.announce` when a command runs; the two functions below hand over to it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from boxoffice.core.events import Announcer, Event
-from boxoffice.core.heartbeat import Heartbeat
-from boxoffice.core.notify import ChannelResult
-from boxoffice.settings import Settings
-from boxoffice.settings.notify import NotifyOverride, heartbeat_url, merged
+if TYPE_CHECKING:
+    from boxoffice.core.events import Announcer
+    from boxoffice.core.heartbeat import Heartbeat
+    from boxoffice.settings import Settings
 
 NotifyOpt = Annotated[
     list[str] | None,
@@ -31,58 +34,15 @@ HeartbeatOpt = Annotated[
 ]
 
 
-def job_override(settings: Settings, job: str) -> NotifyOverride | None:
-    """The ``[<job>.notify]`` table, if any."""
-    section = getattr(settings, job, None)
-    override = getattr(section, "notify", None)
-    return override if isinstance(override, NotifyOverride) else None
+def announcer_for(settings: Settings, job: str, **flags: Any) -> Announcer:
+    """:func:`boxoffice.jobs.announce.announcer_for`, loaded when a command runs."""
+    from boxoffice.jobs.announce import announcer_for as build
+
+    return build(settings, job, **flags)
 
 
-def announcer_for(
-    settings: Settings,
-    job: str,
-    *,
-    extra: Iterable[str] = (),
-    extra_imessage: Iterable[str] = (),
-    extra_webhook: Iterable[str] = (),
-    overrides: Iterable[NotifyOverride | None] = (),
-    err: Any = None,
-) -> Announcer:
-    """The job's announcer: ``[notify]`` ← ``[<job>.notify]`` ← ``overrides`` + flags; channel
-    failures are printed on ``err`` (after the retries)."""
-    config = merged(settings.notify, job_override(settings, job), *overrides)
+def heartbeat_for(settings: Settings, job: str, flag: str | None, **flags: Any) -> Heartbeat | None:
+    """:func:`boxoffice.jobs.announce.heartbeat_for`, loaded when a command runs."""
+    from boxoffice.jobs.announce import heartbeat_for as build
 
-    def report(event: Event, result: ChannelResult) -> None:
-        if err is None:
-            return
-        if result.ok:
-            err.print(f"notified ({event.name}) via {result.channel}", markup=False)
-        else:
-            err.print(
-                f"notification ({event.name}) via {result.channel} failed: {result.detail}",
-                style="red",
-                markup=False,
-            )
-
-    return Announcer.from_settings(
-        config,
-        extra=extra,
-        extra_imessage=extra_imessage,
-        extra_webhook=extra_webhook,
-        secrets=settings.secret_values(),
-        report=report,
-    )
-
-
-def heartbeat_for(
-    settings: Settings,
-    job: str,
-    flag: str | None,
-    *,
-    overrides: Iterable[NotifyOverride | None] = (),
-) -> Heartbeat | None:
-    """The run's heartbeat: ``--heartbeat`` or the job's ``notify.heartbeat``; None without."""
-    url = flag or heartbeat_url(job_override(settings, job), *overrides)
-    if not url:
-        return None
-    return Heartbeat(url, interval=settings.notify.heartbeat_interval)
+    return build(settings, job, flag, **flags)
