@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from boxoffice.cli._notify import HeartbeatOpt, announcer_for, heartbeat_for
+from boxoffice.cli._notify import HeartbeatOpt
 from boxoffice.cli.context import get_ctx
-from boxoffice.core import notify, state
-from boxoffice.core.heartbeat import guarded
-from boxoffice.core.http import CookieJar, HttpOptions
-from boxoffice.demo.watch_selftest import sandbox_watch
-from boxoffice.errors import (
-    EXIT_NO_RESULT,
-    BoxofficeError,
-    BrowserError,
-    ConfigurationError,
-    NotFoundError,
-    StorageError,
-)
-from boxoffice.jobs.watch.inspect import describe_page, parse_saved_page
-from boxoffice.jobs.watch.report import ConsoleReporter
-from boxoffice.jobs.watch.runner import (
-    RunOptions,
-    WatchReport,
-    check_save_dirs,
-    exit_error,
-    other_errors,
-    run_watches,
-)
-from boxoffice.jobs.watch.spec import check_interval, specs_from_settings
-from boxoffice.jobs.watch.success import HandoffMode, HandoffOptions
+from boxoffice.errors import EXIT_INTERRUPTED, EXIT_NO_RESULT, BoxofficeError
+
+if TYPE_CHECKING:  # the job loads when a command runs: `watch --help` stays light
+    from boxoffice.jobs.watch.runner import WatchReport
 
 app = typer.Typer(
     help="Watch a pretix secondhand marketplace: add a listed ticket to the cart within "
@@ -45,33 +24,6 @@ app = typer.Typer(
 )
 
 EXIT_NO_TICKET = EXIT_NO_RESULT  # 3: the run worked but won nothing
-EXIT_INTERRUPTED = 130
-
-
-def _notifier(
-    settings: Any, apprise: list[str], imessage: list[str], webhook: list[str]
-) -> notify.Notifier | None:
-    configured = settings.notify
-    webhook = webhook + [u for u in apprise if u.lower().startswith(("http://", "https://"))]
-    apprise = [u for u in apprise if not u.lower().startswith(("http://", "https://"))]
-    if not (configured.apprise or configured.imessage or configured.webhook) and not (
-        apprise or imessage or webhook
-    ):
-        return None
-    return notify.Notifier.from_settings(
-        configured, extra_apprise=apprise, extra_imessage=imessage, extra_webhook=webhook
-    )
-
-
-def _http_options(settings: Any) -> HttpOptions:
-    ca = settings.watch.ca_file or (
-        Path(os.environ["SSL_CERT_FILE"]) if os.environ.get("SSL_CERT_FILE") else None
-    )
-    if ca is not None and not ca.is_file():
-        raise ConfigurationError(
-            f"CA file {ca} does not exist", hint="give the PEM of the server's (self-signed) CA"
-        )
-    return HttpOptions.from_settings(settings.http, **({"verify": str(ca)} if ca else {}))
 
 
 @app.command("run")
@@ -171,6 +123,10 @@ def run(
     Example: boxoffice watch run --url https://tickets.example.com --event 99x1 --max-price 120
     --notify ntfy://ntfy.sh/my-topic
     """
+    from boxoffice.jobs.watch import entry
+    from boxoffice.jobs.watch.report import ConsoleReporter
+    from boxoffice.jobs.watch.runner import exit_error, other_errors
+
     app_ctx = get_ctx(ctx)
     settings = app_ctx.settings(
         cli={
@@ -188,52 +144,24 @@ def run(
             "browser": {"executable": browser_path, "cdp_url": cdp},
         }
     )
-    ws = settings.watch
-    specs = specs_from_settings(
-        ws, url=url, event=event, dry_run=dry_run, max_polls=1 if once else max_polls
-    )
     console, err = app_ctx.console, app_ctx.err
-    for spec in specs:
-        warning = check_interval(spec.interval, allow_fast=ws.i_know_what_i_am_doing)
-        if warning:
-            err.print(f"[{spec.name}] warning: {warning}", style="yellow", markup=False)
-    notifier = _notifier(settings, notify_urls or [], imessage or [], webhook or [])
-    if notifier is None and not dry_run:
-        err.print(
-            "note: no notification channel (--notify, --imessage, --webhook): you will only "
-            "see the result here",
-            markup=False,
-        )
-    mode: HandoffMode = "none" if ws.headless else "headless" if browser_headless else "open"
-    if mode != "none" and settings.browser.cdp_url is None:
-        _check_browser(settings.browser.executable, err)
-    http_options = _http_options(settings)
-    options = RunOptions(
-        http=http_options,
-        save_dir=ws.save_responses,
-        handoff=HandoffOptions(
-            mode=mode,
-            executable=settings.browser.executable,
-            cdp_url=settings.browser.cdp_url,
-            ignore_https_errors=isinstance(http_options.verify, str),
-        ),
-        notifier=notifier,
-        secrets=settings.secret_values(),
-        max_archived_pages=ws.max_archived_pages,
-        max_unknown_pages=ws.max_unknown_pages,
-        state_dir=state.state_dir_path(settings.state_dir),
-        report_errors=False,  # printed below: each once, the fatal one by the entry point
-    )
-    check_save_dirs(options)  # before the first poll, not after winning the race
     out = err if as_json else console  # with --json, stdout carries the JSON document only
-    _events(options, settings, specs, url or event, notify_urls, imessage, webhook, out)
-    hb = heartbeat_for(settings, "watch", heartbeat_url)
+    prepared = entry.prepare(
+        settings,
+        url=url,
+        event=event,
+        dry_run=dry_run,
+        max_polls=1 if once else max_polls,
+        channels=entry.Channels(notify_urls or [], imessage or [], webhook or []),
+        heartbeat=heartbeat_url,
+        browser_headless=browser_headless,
+        err=err,
+        out=out,
+    )
     reporter = ConsoleReporter(out)
     try:
         with reporter:
-            reports = asyncio.run(
-                guarded(hb, run_watches(specs, options, reporter), failure=_fatal)
-            )
+            reports = asyncio.run(entry.watch(prepared, reporter))
     except KeyboardInterrupt:
         done = ", ".join(f"{r.name}: {r.requests} requests" for r in reporter.rows.values())
         err.print(f"stopped by Ctrl-C ({done or 'nothing sent yet'})", markup=False)
@@ -247,53 +175,6 @@ def run(
     if not any(r.ok for r in reports) and not dry_run:
         err.print("no ticket in the cart (--max-polls used up)", markup=False)
         raise typer.Exit(EXIT_NO_TICKET)
-
-
-def _events(
-    options: RunOptions,
-    settings: Any,
-    specs: list[Any],
-    one_off: str | None,
-    notify_urls: list[str] | None,
-    imessage: list[str] | None,
-    webhook: list[str] | None,
-    out: Any,
-) -> None:
-    """Job events for every watch (a ``[[watch.watches]]`` entry's own ``notify`` applies)."""
-    flags = {
-        "extra": notify_urls or [],
-        "extra_imessage": imessage or [],
-        "extra_webhook": webhook or [],
-        "err": out,
-    }
-    options.announcer = announcer_for(settings, "watch", **flags)
-    if not one_off:
-        for spec, entry in zip(specs, settings.watch.watches, strict=False):
-            if entry.notify is not None:
-                options.announcers[spec.name] = announcer_for(
-                    settings, "watch", overrides=[entry.notify], **flags
-                )
-
-
-def _fatal(reports: list[WatchReport]) -> str | None:
-    """The heartbeat's /fail reason: the error a run without a cart add ended on."""
-    error = exit_error(reports)
-    return error.one_line() if error is not None else None
-
-
-def _check_browser(configured: Path | None, err: Any) -> None:
-    """Say now, not after the race, when no browser can be found for the handoff."""
-    from boxoffice.core import browser
-
-    try:
-        browser.find_browser(configured)
-    except BrowserError as exc:
-        err.print(
-            f"warning: {exc.message} — after a cart add the manual steps will be printed "
-            "instead (or use --browser PATH, --cdp URL, --headless)",
-            style="yellow",
-            markup=False,
-        )
 
 
 def _summarize(
@@ -342,6 +223,8 @@ def parse(
 
     Example: boxoffice watch parse live-responses/20260801-120000-000000_marketplace.html --json
     """
+    from boxoffice.jobs.watch.inspect import describe_page, parse_saved_page
+
     parsed = parse_saved_page(file, url or "")
     console = get_ctx(ctx).console
     if as_json:
@@ -377,62 +260,20 @@ def handoff(
     Example: boxoffice watch handoff --cookies live-responses/cookies_20260801_120000.txt
     --url https://tickets.example.com/org/99x1/checkout/questions/
     """
+    from boxoffice.jobs.watch.entry import reopen
+
     app_ctx = get_ctx(ctx)
     settings = app_ctx.settings(cli={"browser": {"executable": browser_path, "cdp_url": cdp}})
-    if not cookies.is_file():
-        raise NotFoundError(
-            f"cookie file {cookies} does not exist",
-            hint="use the path printed by `boxoffice watch run` (cookies_YYYYMMDD_HHMMSS.txt)",
-        )
-    from boxoffice.core import browser  # Playwright loads only when a browser is wanted
-
-    jar = _load_saved_session(cookies)
-    records = jar.items()
     console = app_ctx.console
-    try:
-        executable = settings.browser.executable
-        if settings.browser.cdp_url is None:
-            executable = browser.find_browser(executable)
-        result = asyncio.run(
-            browser.handoff(
-                records,
-                url,
-                executable=executable,
-                cdp_url=settings.browser.cdp_url,
-                headless=headless,
-                keep_open=not headless,
-                ignore_https_errors=ca_file is not None,
-            )
-        )
-    except BrowserError:
-        console.print(browser.manual_instructions(records, url), markup=False)
-        raise
-    if not result.ok:
-        console.print(browser.manual_instructions(records, url), markup=False)
-        raise BrowserError(f"browser handoff failed: {result.detail}")
-    console.print(f"opened {result.url} ({result.method}): {result.title or ''}", markup=False)
-
-
-def _load_saved_session(path: Path) -> CookieJar:
-    """The cookie file of a carted session. Unlike a session cache it must never be thrown
-    away: when it cannot be read the advice is how to make it readable, not to delete it."""
-    keep = "do not delete it: it holds the session of the ticket in your cart"
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise StorageError(
-            f"cannot read cookie file {path}: {exc.strerror or exc}",
-            hint=f"make it readable for this user (as its owner: chmod 600 {path}), or run "
-            f"as the user who saved it; {keep}",
-        ) from exc
-    try:
-        return CookieJar.load(path)
-    except StorageError as exc:
-        raise StorageError(
-            f"cookie file {path} is not a cookie file saved by `boxoffice watch run` "
-            f"({len(raw)} bytes)",
-            hint=f"give the cookies_YYYYMMDD_HHMMSS.txt path printed by `watch run`; {keep}",
-        ) from exc
+    line = reopen(
+        settings,
+        cookies,
+        url,
+        headless=headless,
+        ignore_https_errors=ca_file is not None,
+        instructions=lambda text: console.print(text, markup=False),
+    )
+    console.print(line, markup=False)
 
 
 @app.command("test-handoff")
@@ -473,6 +314,12 @@ def rehearse_handoff(
 
     Example: boxoffice watch test-handoff --notify ntfy://ntfy.sh/my-topic
     """
+    from boxoffice.core import state
+    from boxoffice.demo.watch_selftest import sandbox_watch
+    from boxoffice.jobs.watch import entry
+    from boxoffice.jobs.watch.report import ConsoleReporter
+    from boxoffice.jobs.watch.success import HandoffOptions
+
     app_ctx = get_ctx(ctx)
     settings = app_ctx.settings(
         cli={
@@ -480,8 +327,9 @@ def rehearse_handoff(
             "watch": {"save_responses": save_responses},
         }
     )
-    notifier = _notifier(settings, notify_urls or [], imessage or [], webhook or [])
-    mode: HandoffMode = "none" if headless else "headless" if browser_headless else "open"
+    notifier = entry.notifier_for(
+        settings, entry.Channels(notify_urls or [], imessage or [], webhook or [])
+    )
     console, err = app_ctx.console, app_ctx.err
     reporter = ConsoleReporter(err if as_json else console, live=False)
     result = asyncio.run(
@@ -491,7 +339,7 @@ def rehearse_handoff(
             reporter=reporter,
             notifier=notifier,
             handoff=HandoffOptions(
-                mode=mode,
+                mode=entry.handoff_mode(headless=headless, browser_headless=browser_headless),
                 executable=settings.browser.executable,
                 cdp_url=settings.browser.cdp_url,
             ),
