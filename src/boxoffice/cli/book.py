@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from boxoffice.cli._notify import NotifyOpt, announcer_for
+from boxoffice.cli._notify import NotifyOpt
 from boxoffice.cli.context import get_ctx
-from boxoffice.core.events import Announcer, Event
 from boxoffice.errors import EXIT_NO_RESULT, EXIT_PENDING
-from boxoffice.jobs.book import commands
-from boxoffice.jobs.book.keep_trying import KeepTrying, parse_duration
-from boxoffice.jobs.book.notices import book_events
-from boxoffice.jobs.book.plan import parse_attributes, parse_ids
-from boxoffice.jobs.book.report import render, reservations_table, span_title
-from boxoffice.jobs.book.runner import plan_from
-from boxoffice.settings import Settings
+
+if TYPE_CHECKING:  # the job (httpx, pydantic-settings) loads when a command runs
+    from boxoffice.settings import Settings
 
 EXIT_NONE_WON = EXIT_NO_RESULT  # 3: the run worked but won nothing
 
@@ -123,6 +117,10 @@ def run(
 
     Exit 0 when a slot was won, 3 when none was, 13 when the one held awaits approval.
     """
+    from boxoffice.jobs.book import commands
+    from boxoffice.jobs.book.plan import parse_attributes
+    from boxoffice.jobs.book.report import render
+
     book: dict[str, Any] = _common(url, dialect, timezone, schedule, owner)
     book.update(
         date=date,
@@ -138,27 +136,22 @@ def run(
     if attribute:
         book["attributes"] = {str(k): v for k, v in parse_attributes(attribute).items()}
     app_ctx = get_ctx(ctx)
-    settings = _settings(ctx, book)
-    plan = plan_from(settings.book, at=at, now_flag=now, dry_run=dry_run)
-    if resources:
-        parse_ids(resources)  # early, clear error for a bad range
     err = app_ctx.err
 
     def say(line: str) -> None:
         err.print(f"[dim]· {line}[/]")
 
-    keep = (
-        KeepTrying(
-            parse_duration(keep_trying, what="--keep-trying"),
-            parse_duration(retry_interval, what="--retry-interval"),
-        )
-        if keep_trying
-        else None
+    report = commands.run(
+        _settings(ctx, book),
+        at=at,
+        now=now,
+        dry_run=dry_run,
+        keep_for=keep_trying,
+        retry_interval=retry_interval,
+        notify=notify_urls or [],
+        say=say,
+        err=err,
     )
-    announcer = announcer_for(settings, "book", extra=notify_urls or [], err=err)
-    report = commands.race(settings, plan, say=say, keep=keep)
-    kept_trying = keep is not None and report.won is not None and report.won.sent_at is None
-    asyncio.run(_announce(announcer, book_events(plan, report, kept_trying=kept_trying)))
     if json_out:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -167,12 +160,6 @@ def run(
         raise typer.Exit(EXIT_PENDING)
     if report.won_reference is None and not report.dry_run:
         raise typer.Exit(EXIT_NONE_WON)
-
-
-async def _announce(announcer: Announcer, events: list[Event]) -> None:
-    """Send the run's outcome (after the race, never during it)."""
-    for event in events:
-        await announcer.send(event)
 
 
 @app.command("availability")
@@ -194,6 +181,9 @@ def availability(
 
     Example: boxoffice book availability --date 2026-12-01 --start 09:00 --end 12:00
     """
+    from boxoffice.jobs.book import commands
+    from boxoffice.jobs.book.report import reservations_table, span_title
+
     book = _common(url, dialect, timezone, schedule)
     book.update(date=date, start=start, end=end, resources=resources)
     settings = _settings(ctx, book)
@@ -226,6 +216,9 @@ def list_mine(
 
     Example: boxoffice book list --json
     """
+    from boxoffice.jobs.book import commands
+    from boxoffice.jobs.book.report import reservations_table
+
     settings = _settings(ctx, _common(url, dialect, timezone, schedule, owner))
     found = commands.list_mine(settings, days)
     if json_out:
@@ -245,6 +238,8 @@ def cancel(
 
     Example: boxoffice book cancel 6a1b2c3d4e5f6
     """
+    from boxoffice.jobs.book import commands
+
     settings = _settings(ctx, _common(url, dialect, None))
     commands.cancel(settings, reference)
     get_ctx(ctx).console.print(f"cancelled {reference}")
@@ -256,6 +251,8 @@ def refresh(ctx: typer.Context, url: Url = None, dialect: Dialect = None) -> Non
 
     Example: boxoffice book refresh --url https://booking.example.edu/Web/
     """
+    from boxoffice.jobs.book import commands
+
     settings = _settings(ctx, _common(url, dialect, None))
     session, path = commands.refresh(settings)
     get_ctx(ctx).console.print(

@@ -7,17 +7,20 @@ server says it expired), does its work and closes the client.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from boxoffice.core.events import Announcer, Event
 from boxoffice.errors import ConfigurationError
-from boxoffice.jobs.book.keep_trying import KeepTrying, keep_trying
+from boxoffice.jobs.announce import announcer_for
+from boxoffice.jobs.book.keep_trying import KeepTrying, keep_trying, parse_duration
+from boxoffice.jobs.book.notices import book_events
 from boxoffice.jobs.book.plan import parse_ids
 from boxoffice.jobs.book.race import RacePlan, RaceReport, Say, run_race
-from boxoffice.jobs.book.runner import cache_for, credentials, open_client, slot_from
+from boxoffice.jobs.book.runner import cache_for, credentials, open_client, plan_from, slot_from
 from boxoffice.jobs.book.session import ensure_session, with_relogin
 from boxoffice.platforms.booked.client import BookedClient
 from boxoffice.platforms.booked.models import BookedSession, Reservation, day_bounds
@@ -51,6 +54,44 @@ def race(
         return report
 
     return _run(settings, job)
+
+
+def run(
+    settings: Settings,
+    *,
+    at: str | None,
+    now: bool,
+    dry_run: bool,
+    keep_for: str | None,
+    retry_interval: str,
+    notify: Sequence[str],
+    say: Say,
+    err: Any,
+) -> RaceReport:
+    """`boxoffice book run`: the plan from the merged settings and the one-off flags (``at``
+    T0, ``now``, ``dry_run``), the race (with ``keep_for`` a lost race keeps re-checking
+    every ``retry_interval``, e.g. ``10m`` / ``30s``), then the outcome announced through
+    ``[notify]``, ``[book.notify]`` and ``notify`` (channel results printed on ``err``)."""
+    plan = plan_from(settings.book, at=at, now_flag=now, dry_run=dry_run)
+    keep = (
+        KeepTrying(
+            parse_duration(keep_for, what="--keep-trying"),
+            parse_duration(retry_interval, what="--retry-interval"),
+        )
+        if keep_for
+        else None
+    )
+    announcer = announcer_for(settings, "book", extra=notify, err=err)
+    report = race(settings, plan, say=say, keep=keep)
+    kept_trying = keep is not None and report.won is not None and report.won.sent_at is None
+    asyncio.run(_announce(announcer, book_events(plan, report, kept_trying=kept_trying)))
+    return report
+
+
+async def _announce(announcer: Announcer, events: list[Event]) -> None:
+    """Send the run's outcome (after the race, never during it)."""
+    for event in events:
+        await announcer.send(event)
 
 
 @dataclass(frozen=True)
