@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -27,11 +27,10 @@ from rich.table import Table
 
 from boxoffice.cli.context import get_ctx
 from boxoffice.core import state
-from boxoffice.core.logging import get_logger, redact_text, redact_url
 from boxoffice.errors import BoxofficeError, map_exception
-from boxoffice.settings import Settings
 
-log = get_logger(__name__)
+if TYPE_CHECKING:  # pydantic-settings and structlog load when the checks run, not for --help
+    from boxoffice.settings import Settings
 
 DB_CONNECT_TIMEOUT = 3
 BROWSER_TIMEOUT = 30.0
@@ -58,6 +57,8 @@ class Check:
 
 def _one_line(text: str) -> str:
     """Multi-line messages (one line per bad setting) folded into one: ``head: a; b``."""
+    from boxoffice.core.logging import redact_text
+
     parts = [p.strip() for p in text.strip().splitlines() if p.strip()]
     if len(parts) > 1 and parts[0].endswith(":"):
         return redact_text(parts[0] + " " + "; ".join(parts[1:]))
@@ -84,6 +85,8 @@ def config_path(explicit: Path | None) -> Path:
 
 def check_config(load: Callable[[], Settings], path: Path) -> tuple[Check, Settings]:
     """Load the settings; a broken config is a failed check (defaults used for the rest)."""
+    from boxoffice.settings import Settings
+
     try:
         settings = load()
     except BoxofficeError as exc:
@@ -150,6 +153,8 @@ def check_cdp(cdp_url: str) -> Check:
     """A configured CDP endpoint answers /json/version (nothing is opened in the browser)."""
     import httpx
 
+    from boxoffice.core.logging import redact_url
+
     base = cdp_url if "://" in cdp_url else f"http://{cdp_url}"
     try:
         response = httpx.get(base.rstrip("/") + "/json/version", timeout=3)
@@ -162,6 +167,8 @@ def check_cdp(cdp_url: str) -> Check:
 
 def check_notify(settings: Settings, *, send_test: bool) -> list[Check]:
     """Validate each configured channel; with ``send_test``, send it a test message."""
+    from boxoffice.core.logging import redact_url
+
     channels: list[tuple[str, str, Any]] = []
     apprise, imessage, webhook = _configured_channels(settings)
     for url in apprise:
@@ -218,6 +225,7 @@ def _configured_channels(settings: Settings) -> tuple[list[str], list[str], list
 def check_heartbeats(settings: Settings, *, send_test: bool) -> list[Check]:
     """Each job's heartbeat URL is well formed; with ``send_test``, it gets one ping."""
     from boxoffice.core.heartbeat import Heartbeat
+    from boxoffice.core.logging import redact_url
 
     urls = [(label, o.heartbeat) for label, o in _job_overrides(settings) if o.heartbeat]
     if not urls:
@@ -291,6 +299,8 @@ def check_database(settings: Settings) -> Check:
 
     Required once ``db_url`` is set (track would fail on it); optional (and fine) without.
     """
+    from boxoffice.core.logging import redact_url
+
     if settings.db_url is None or not settings.db_url.get_secret_value():
         return Check("database", True, "no PostgreSQL URL configured (track uses SQLite)")
     url = settings.db_url.get_secret_value()
@@ -436,10 +446,12 @@ def doctor(
 
     Example: boxoffice doctor --json --send-test
     """
+    from boxoffice.core.logging import get_logger
+
     app_ctx = get_ctx(ctx)
     checks = run_checks(app_ctx.settings, config_file=app_ctx.config_file, send_test=send_test)
     failed_required = [c.name for c in checks if c.required and not c.ok]
-    log.debug(
+    get_logger(__name__).debug(
         "doctor finished",
         checks=len(checks),
         failed=[c.name for c in checks if not c.ok],
