@@ -12,12 +12,16 @@ from typing import Annotated, Any
 import typer
 
 from boxoffice.cli.context import get_ctx
-from boxoffice.core.logging import get_logger
 from boxoffice.core.state import write_private
 from boxoffice.errors import ConfigurationError
 from boxoffice.sandbox import registry
 
-log = get_logger(__name__)
+
+def _log() -> Any:
+    """The module's logger (structlog loads when the sandbox serves, not for --help)."""
+    from boxoffice.core.logging import get_logger
+
+    return get_logger(__name__)
 
 
 def _parse_ports(items: list[str]) -> dict[str, int]:
@@ -43,7 +47,7 @@ def _create_apps(names: list[str], *, explicit: bool, seed: int) -> dict[str, An
                     f"simulator {name!r} is not available in this install ({exc.name})",
                     hint="choose another with --only",
                 ) from exc
-            log.warning("simulator not available, skipped", simulator=name)
+            _log().warning("simulator not available, skipped", simulator=name)
     if not apps:
         raise ConfigurationError("no simulator to serve", hint="check --only")
     return apps
@@ -112,7 +116,7 @@ def serve(
         if server.ca_file is not None:
             out.print(f"{'CA certificate':20} {server.ca_file}")
         out.print("serving — Ctrl-C to stop")
-        log.info("sandbox serving", urls=urls)
+        _log().info("sandbox serving", urls=urls)
         while not stop.wait(0.2):
             pass
     finally:
