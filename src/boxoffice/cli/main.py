@@ -24,6 +24,10 @@ from boxoffice.errors import BoxofficeError
 
 EXIT_INTERRUPTED = errors_exit_interrupted
 _help.install()
+# httpx imports its own command-line client (click, rich's syntax and progress, pygments'
+# lexers: ~1.5 MiB of a watch's memory) whenever it is imported; this process never runs it.
+# A None entry makes that import fail, and httpx then leaves its `httpx.main` a stub.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 #: name → (module under boxoffice.cli, attribute): a Typer group, or a command function.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
