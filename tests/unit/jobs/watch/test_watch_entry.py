@@ -36,6 +36,24 @@ def text(out: Console) -> str:
     return file.getvalue()
 
 
+def prepare(
+    settings: Settings, url: str, event: str, *, max_polls: int = 1, err: Console | None = None
+) -> entry.WatchRun:
+    """What `watch run --url URL --event EVENT --headless` prepares (no channel flags)."""
+    return entry.prepare(
+        settings,
+        url=url,
+        event=event,
+        dry_run=False,
+        max_polls=max_polls,
+        channels=entry.Channels(),
+        heartbeat=None,
+        browser_headless=False,
+        err=err or console(),
+        out=console(),
+    )
+
+
 def test_an_http_notify_url_is_a_webhook_and_anything_else_apprise(tmp_path: Path) -> None:
     channels = entry.Channels(notify=["https://hooks.example.org/x", "json://127.0.0.1:9/x"])
     notifier = entry.notifier_for(settings_with(tmp_path), channels)
@@ -57,35 +75,13 @@ def test_an_unwritable_save_dir_is_refused_before_anything_is_polled(tmp_path: P
     blocker.write_text("not a folder")
     settings = settings_with(tmp_path, save_responses=blocker / "saved")
     with pytest.raises(ConfigurationError, match="cannot write to the save dir") as refused:
-        entry.prepare(
-            settings,
-            url="http://127.0.0.1:9",
-            event="org/ev",
-            dry_run=False,
-            max_polls=1,
-            channels=entry.Channels(),
-            heartbeat=None,
-            browser_headless=False,
-            err=console(),
-            out=console(),
-        )
+        prepare(settings, "http://127.0.0.1:9", "org/ev")
     assert "nothing was polled" in (refused.value.hint or "")
 
 
 def test_prepare_warns_about_a_fast_interval_and_a_run_without_channels(tmp_path: Path) -> None:
     err = console()
-    prepared = entry.prepare(
-        settings_with(tmp_path, interval=3),
-        url="http://127.0.0.1:9",
-        event="org/ev",
-        dry_run=False,
-        max_polls=1,
-        channels=entry.Channels(),
-        heartbeat=None,
-        browser_headless=False,
-        err=err,
-        out=console(),
-    )
+    prepared = prepare(settings_with(tmp_path, interval=3), "http://127.0.0.1:9", "org/ev", err=err)
     assert [s.interval for s in prepared.specs] == [3]
     assert prepared.options.handoff.mode == "none"  # --headless: no browser at all
     shown = text(err)
@@ -98,18 +94,8 @@ def test_a_prepared_run_carts_the_listing_like_the_command(tmp_path: Path) -> No
     market = app.state.market
     market.add_listing("Ticket – Standard", "95.00", after_polls=2)
     with SandboxServer({"market": app}) as urls, pacing.instant():
-        prepared = entry.prepare(
-            settings_with(tmp_path, interval=0.01, jitter=0, i_know_what_i_am_doing=True),
-            url=urls["market"],
-            event=market.event,
-            dry_run=False,
-            max_polls=10,
-            channels=entry.Channels(),
-            heartbeat=None,
-            browser_headless=False,
-            err=console(),
-            out=console(),
-        )
+        settings = settings_with(tmp_path, interval=0.01, jitter=0, i_know_what_i_am_doing=True)
+        prepared = prepare(settings, urls["market"], market.event, max_polls=10)
         reports = asyncio.run(entry.watch(prepared, ListReporter()))
     [report] = reports
     assert report.ok
