@@ -9,7 +9,6 @@ optional, because each job needs only some of them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -119,6 +118,8 @@ def check_browser(settings: Settings) -> list[Check]:
 
 
 def _check_local_browser(settings: Settings) -> list[Check]:
+    import asyncio
+
     from boxoffice.core.browser import find_browser, handoff
 
     try:
@@ -224,6 +225,8 @@ def _configured_channels(settings: Settings) -> tuple[list[str], list[str], list
 
 def check_heartbeats(settings: Settings, *, send_test: bool) -> list[Check]:
     """Each job's heartbeat URL is well formed; with ``send_test``, it gets one ping."""
+    import asyncio
+
     from boxoffice.core.heartbeat import Heartbeat
     from boxoffice.core.logging import redact_url
 
@@ -275,6 +278,8 @@ def _validate_channel(kind: str, target: str) -> str | None:
 
 
 def _send_test(name: str, kind: str, target: str) -> Check:
+    import asyncio
+
     from boxoffice.core import notify
 
     channel: Any

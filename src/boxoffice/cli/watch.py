@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -123,6 +122,8 @@ def run(
     Example: boxoffice watch run --url https://tickets.example.com --event 99x1 --max-price 120
     --notify ntfy://ntfy.sh/my-topic
     """
+    import asyncio
+
     from boxoffice.jobs.watch import entry
     from boxoffice.jobs.watch.report import ConsoleReporter
     from boxoffice.jobs.watch.runner import exit_error, other_errors
@@ -314,6 +315,8 @@ def rehearse_handoff(
 
     Example: boxoffice watch test-handoff --notify ntfy://ntfy.sh/my-topic
     """
+    import asyncio
+
     from boxoffice.core import state
     from boxoffice.demo.watch_selftest import sandbox_watch
     from boxoffice.jobs.watch import entry
