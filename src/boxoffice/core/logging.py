@@ -9,6 +9,11 @@ Lines from third-party libraries also have the values of secret-bearing HTTP hea
 ``Set-Cookie``, authorization, session and CSRF tokens) masked — httpcore's debug lines print
 response headers — and HTTP/2's hpack/h2 debug output is never shown. :func:`redact_url` is
 how a URL is shown anywhere (password, query and fragment removed).
+
+structlog (and the rich traceback and pretty-printing machinery it brings) loads with the
+first record that is to be shown: a run whose log level hides everything it logs — a watch on
+the console, at the default level — never imports it. :func:`get_logger`'s loggers drop what
+the configured level hides before that; from the first record shown on, structlog renders.
 """
 
 from __future__ import annotations
@@ -22,14 +27,17 @@ import urllib.parse
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
-import structlog
-
 _SECRETS: set[str] = set()
 REDACTED = "***"
 MIN_SECRET_LENGTH = 4
 
 _HANDLER_NAME = "boxoffice"
 _json_mode = False
+#: the configuration :func:`configure` chose and structlog has not been given yet
+_pending: dict[str, Any] | None = None
+#: below it a record is dropped without loading structlog (NOTSET: never configured)
+_min_level = logging.NOTSET
+_stdlib_formatter: logging.Formatter | None = None
 
 
 def json_mode() -> bool:
@@ -327,12 +335,48 @@ def configure(*, json: bool = False, verbosity: int = 0, stream: Any = None) -> 
     errors only (the jobs print their own lines), 1 info, 2 debug for boxoffice, 3+ debug for
     third-party libraries too. ``json`` renders one JSON object per line, with info records
     already at 0 (1 debug, 2+ third-party debug); -1 is warnings and errors in both.
+
+    structlog itself is given this configuration with the first record to show (at once when
+    it is loaded already).
     """
-    global _json_mode
+    global _json_mode, _pending, _min_level
     _json_mode = json
     steps = _steps(verbosity, json=json)
     level = _level(steps)
     out: Any = stream if stream is not None else _CurrentStderr()
+    _min_level = level
+    _pending = {"json": json, "level": level, "out": out}
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == _HANDLER_NAME:
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(out)
+    handler.set_name(_HANDLER_NAME)
+    handler.addFilter(_HeaderValueFilter())
+    handler.setFormatter(_DeferredFormatter())
+    root.addHandler(handler)
+    root_level = level if steps > 1 else max(level, logging.WARNING)
+    root.setLevel(root_level)
+    for name in _QUIET_LIBRARIES:  # never their debug lines, even with -vv
+        logging.getLogger(name).setLevel(max(root_level, logging.INFO))
+    if "structlog" in sys.modules:
+        _structlog()
+
+
+def _structlog() -> Any:
+    """structlog, given the pending configuration (if any) on first use."""
+    global _pending, _stdlib_formatter
+    import structlog
+
+    if _pending is not None:
+        chosen, _pending = _pending, None
+        _stdlib_formatter = _configure_structlog(structlog, **chosen)
+    return structlog
+
+
+def _configure_structlog(structlog: Any, *, json: bool, level: int, out: Any) -> logging.Formatter:
+    """Give structlog its processors; returns the formatter for standard ``logging`` records
+    (third-party libraries: httpx, hypercorn, apprise) — the same output."""
     inner: Any
     if json:
         inner = structlog.processors.JSONRenderer()
@@ -353,8 +397,7 @@ def configure(*, json: bool = False, verbosity: int = 0, stream: Any = None) -> 
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    # third-party libraries (httpx, hypercorn, apprise) log through the stdlib: same output
-    formatter = structlog.stdlib.ProcessorFormatter(
+    formatter: logging.Formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -363,21 +406,62 @@ def configure(*, json: bool = False, verbosity: int = 0, stream: Any = None) -> 
             renderer,
         ],
     )
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if handler.get_name() == _HANDLER_NAME:
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(out)
-    handler.set_name(_HANDLER_NAME)
-    handler.addFilter(_HeaderValueFilter())
-    handler.setFormatter(formatter)
-    root.addHandler(handler)
-    root_level = level if steps > 1 else max(level, logging.WARNING)
-    root.setLevel(root_level)
-    for name in _QUIET_LIBRARIES:  # never their debug lines, even with -vv
-        logging.getLogger(name).setLevel(max(root_level, logging.INFO))
+    return formatter
+
+
+class _DeferredFormatter(logging.Formatter):
+    """Formats a standard ``logging`` record with structlog's formatter, loaded for the first
+    record that reaches the handler."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        _structlog()
+        if _stdlib_formatter is None:  # structlog was configured by someone else
+            return super().format(record)
+        return _stdlib_formatter.format(record)
+
+
+class _Logger:
+    """A module's logger: a record the configured level hides is dropped here (structlog
+    stays unloaded); any other goes to structlog's logger of that name."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def _real(self) -> Any:
+        return _structlog().get_logger(self._name)
+
+    def _emit(self, level: int, method: str, event: Any, *args: Any, **kw: Any) -> Any:
+        if level < _min_level and _pending is not None:
+            return None
+        return getattr(self._real(), method)(event, *args, **kw)
+
+    def debug(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._emit(logging.DEBUG, "debug", event, *args, **kw)
+
+    def info(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._emit(logging.INFO, "info", event, *args, **kw)
+
+    def warning(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._emit(logging.WARNING, "warning", event, *args, **kw)
+
+    warn = warning
+
+    def error(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._emit(logging.ERROR, "error", event, *args, **kw)
+
+    def exception(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._emit(logging.ERROR, "exception", event, *args, **kw)
+
+    def critical(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._emit(logging.CRITICAL, "critical", event, *args, **kw)
+
+    def __getattr__(self, name: str) -> Any:  # bind(), log(), …: structlog's own
+        return getattr(self._real(), name)
 
 
 def get_logger(name: str) -> Any:
-    """A bound structlog logger named after the module using it."""
-    return structlog.get_logger(name)
+    """A logger named after the module using it (structlog's, once a record is to be shown:
+    see :class:`_Logger`)."""
+    return _Logger(name)
