@@ -1,13 +1,11 @@
 """The `boxoffice` command: global options, command groups, errors → one line + exit code.
 
 Command groups load when they are used: ``boxoffice --version`` imports none of them, and
-``boxoffice watch …`` imports only the watch group (:class:`LazyGroup`). Logging (structlog) is
-set up when a command runs, not while its help is shown.
+``boxoffice watch …`` imports only the watch group (:class:`LazyGroup`).
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import sys
@@ -60,33 +58,8 @@ class LazyGroup(TyperGroup):
             single.command(cmd_name)(target)
             command = typer.main.get_command(single)
         command.name = cmd_name
-        _logging_first(command)
         self.commands[cmd_name] = command
         return command
-
-
-#: the global logging options of this invocation (set by :func:`root`, used by a command)
-_logging: dict[str, Any] = {"json": False, "verbosity": 0}
-
-
-def _logging_first(command: Any) -> None:
-    """Make every callback under ``command`` set up logging before it runs: ``--help`` and
-    usage errors never run a callback, so they never load structlog."""
-    for sub in getattr(command, "commands", {}).values():
-        _logging_first(sub)
-    callback = getattr(command, "callback", None)
-    if callback is None or getattr(callback, "configures_logging", False):
-        return
-
-    @functools.wraps(callback)
-    def configured(*args: Any, **kwargs: Any) -> Any:
-        from boxoffice.core.logging import configure
-
-        configure(**_logging)
-        return callback(*args, **kwargs)
-
-    configured.configures_logging = True  # type: ignore[attr-defined]
-    command.callback = configured
 
 
 app = typer.Typer(
@@ -141,9 +114,10 @@ def root(
 ) -> None:
     """Global options apply to every command."""
     from boxoffice.cli.context import AppContext
+    from boxoffice.core.logging import configure
 
     verbosity = -1 if quiet else verbose
-    _logging.update(json=log_json, verbosity=verbosity)  # configured when a command runs
+    configure(json=log_json, verbosity=verbosity)
     ctx.obj = AppContext(config_file=config, log_json=log_json, verbosity=verbosity)
 
 
