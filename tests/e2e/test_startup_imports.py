@@ -118,6 +118,8 @@ def test_a_watch_run_loads_no_simulator_and_no_demo(tmp_path: Path) -> None:
     assert "boxoffice.jobs.watch.entry" in modules
     assert [m for m in modules if m.startswith(("boxoffice.sandbox", "boxoffice.demo"))] == []
     assert [m for m in modules if m.split(".")[0] in {"starlette", "hypercorn"}] == []
+    # nothing was logged at a level the console shows: structlog was never needed
+    assert "structlog" not in modules
     # httpx's own command-line client (and the click it brings) is never imported
     assert "httpx" in modules
     assert "httpx._main" not in modules
