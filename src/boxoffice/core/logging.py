@@ -424,13 +424,17 @@ class _Logger:
     """A module's logger: a record the configured level hides is dropped here (structlog
     stays unloaded); any other goes to structlog's logger of that name."""
 
-    __slots__ = ("_name",)
+    __slots__ = ("_name", "_proxy")
 
     def __init__(self, name: str) -> None:
         self._name = name
+        self._proxy: Any = None  # structlog's lazy proxy: it reads the configuration per call
 
     def _real(self) -> Any:
-        return _structlog().get_logger(self._name)
+        structlog = _structlog()  # a configure() since the last record applies first
+        if self._proxy is None:
+            self._proxy = structlog.get_logger(self._name)
+        return self._proxy
 
     def _emit(self, level: int, method: str, event: Any, *args: Any, **kw: Any) -> Any:
         if level < _min_level and _pending is not None:
