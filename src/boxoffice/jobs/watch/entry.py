@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,6 @@ class WatchRun:
     specs: list[WatchSpec]
     options: RunOptions
     heartbeat: Heartbeat | None = None
-    dry_run: bool = False
-    channels: Channels = field(default_factory=Channels)
 
 
 def notifier_for(settings: Settings, channels: Channels) -> notify.Notifier | None:
@@ -153,13 +151,7 @@ def prepare(
     )
     check_save_dirs(options)  # before the first poll, not after winning the race
     _events(options, settings, specs, one_off=bool(url or event), channels=channels, out=out)
-    return WatchRun(
-        specs,
-        options,
-        heartbeat=heartbeat_for(settings, "watch", heartbeat),
-        dry_run=dry_run,
-        channels=channels,
-    )
+    return WatchRun(specs, options, heartbeat=heartbeat_for(settings, "watch", heartbeat))
 
 
 async def watch(run: WatchRun, reporter: Reporter) -> list[WatchReport]:
