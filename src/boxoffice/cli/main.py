@@ -39,8 +39,19 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Interrupted(Exception):
+    """Ctrl-C that no command handled itself, carried past Typer (which would turn the
+    ``KeyboardInterrupt`` into a silent exit 130) to :func:`run`, which says so."""
+
+
 class LazyGroup(TyperGroup):
     """The root group: a command's module is imported the first time the command is needed."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise Interrupted() from exc
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *LAZY_COMMANDS]
@@ -161,8 +172,8 @@ def run() -> None:
         else:
             print(f"error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except (KeyboardInterrupt, Interrupted):
+        print("interrupted (Ctrl-C)", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -79,7 +79,12 @@ def run_scheduler(
     notify_urls: Sequence[str] = (),
     heartbeat: Heartbeat | None = None,
 ) -> int:
-    """Snapshot the store's tracked events on schedule until SIGINT/SIGTERM."""
+    """Snapshot the store's tracked events on schedule until SIGINT/SIGTERM.
+
+    Either signal is a clean stop; after SIGINT (Ctrl-C) :class:`KeyboardInterrupt` is raised
+    once it is done, so the entry point says "interrupted" and exits 130 as the table says
+    (SIGTERM, systemd's stop, returns normally: exit 0).
+    """
     config = ScheduleConfig.from_settings(settings.track)
     reporter.scheduling(config, store.describe())
 
@@ -91,12 +96,19 @@ def run_scheduler(
             source, events.describe_hours(refresh_hours) if refresh_hours > 0 else None
         )
 
+    stopped_by: list[signal.Signals] = []
+
     async def main() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal(sig: signal.Signals) -> None:
+            stopped_by.append(sig)
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, on_signal, sig)
         notices = TrackNotices(
             store,
             announcer(list(notify_urls)),
@@ -121,4 +133,7 @@ def run_scheduler(
         reporter.stopped(report.runs)
         return report.runs
 
-    return asyncio.run(main())
+    runs = asyncio.run(main())
+    if signal.SIGINT in stopped_by:  # a clean stop, but by Ctrl-C: exit 130 and say so
+        raise KeyboardInterrupt
+    return runs
