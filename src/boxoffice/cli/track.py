@@ -261,6 +261,7 @@ def fetch_listings(
     Example: boxoffice track fetch-listings 151000001
     """
     from boxoffice.jobs.track import listings
+    from boxoffice.jobs.track.snapshot import failed_exit_code
 
     settings = _settings(ctx, db, listing_source=source, proxy_url=proxy_url)
     outcomes = listings.fetch_listings(settings, viagogo_id, source=source)
@@ -277,8 +278,9 @@ def fetch_listings(
             f"{o.duration_s:.2f}",
         )
     _console(ctx).print(table)
-    if not any(o.status == "ok" for o in outcomes):
-        raise typer.Exit(1)
+    code = failed_exit_code(outcomes)
+    if code is not None:
+        raise typer.Exit(code)
 
 
 @app.command("show-listings")

@@ -275,7 +275,7 @@ class Scheduler:
             log.error("snapshot not run", viagogo_id=run.viagogo_id, error=exc.one_line())
             outcome = SnapshotOutcome(
                 run.event_id, run.viagogo_id, run.source or "?", "failed", 0, 0, 0.0,
-                exc.one_line(),
+                exc.one_line(), exc.exit_code,
             )  # fmt: skip
         finished = self.clock.now()
         next_run = finished + timedelta(seconds=next_delay(self.config, self.rng))

@@ -35,6 +35,15 @@ class SnapshotOutcome:
     skipped: int
     duration_s: float
     error: str | None = None
+    exit_code: int | None = None  # a failure's code from the exit-code table (None: ok)
+
+
+def failed_exit_code(outcomes: list[SnapshotOutcome]) -> int | None:
+    """The exit code of a snapshot round in which nothing worked: the first failure's own
+    (a refused connection 7, a refused API key 4, 429 5, …); None when any snapshot was ok."""
+    if not outcomes or any(o.status == "ok" for o in outcomes):
+        return None
+    return next((o.exit_code for o in outcomes if o.exit_code is not None), 1)
 
 
 def choose_source(
@@ -130,8 +139,9 @@ async def snapshot(
             duration_s=round(duration, 3),
         )
         return SnapshotOutcome(
-            event_id, viagogo_id, source.name, "failed", 0, 0, duration, exc.one_line()
-        )
+            event_id, viagogo_id, source.name, "failed", 0, 0, duration, exc.one_line(),
+            exc.exit_code,
+        )  # fmt: skip
     if result.skipped:
         log.warning(
             "malformed listings skipped",
