@@ -8,11 +8,13 @@ Third-party exceptions (httpx, sqlite3, psycopg, playwright) are mapped into thi
 
 from __future__ import annotations
 
+import re
 import socket
 import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     import httpx
@@ -175,6 +177,9 @@ def map_exception(exc: BaseException, *, context: str = "") -> BoxofficeError:
         return StorageError(f"{prefix}SQLite: {exc}")
     module = type(exc).__module__
     if module.startswith("psycopg"):
+        refused = postgres_auth_error(str(exc))
+        if refused is not None:
+            return AuthenticationError(f"{prefix}{refused.message}", hint=refused.hint)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return StorageError(
             f"{prefix}PostgreSQL: {first}",
@@ -190,6 +195,43 @@ def map_exception(exc: BaseException, *, context: str = "") -> BoxofficeError:
     if isinstance(exc, OSError):
         return StorageError(f"{prefix}{_os_text(exc)}")
     return BoxofficeError(f"{prefix}{type(exc).__name__}: {exc}")
+
+
+_PG_AUTH_FAILED = re.compile(r'authentication failed for user "(?P<user>[^"]*)"')
+_PG_NO_PASSWORD = "no password supplied"
+_PG_SERVER = re.compile(r'server at "(?P<host>[^"]*)"(?: \([^)]*\))?, port (?P<port>\d+) failed')
+
+
+def postgres_auth_error(text: str, *, url: str = "") -> AuthenticationError | None:
+    """An :class:`AuthenticationError` when libpq's ``text`` says the server refused the
+    credentials (a wrong password, none given); None for any other failure.
+
+    The line names the user and the server; ``url`` (already masked) is shown after it. libpq
+    never repeats the password, so nothing secret is quoted.
+    """
+    failed = _PG_AUTH_FAILED.search(text)
+    if failed is None and _PG_NO_PASSWORD not in text:
+        return None
+    parts = urlsplit(url) if url else None
+    server = _PG_SERVER.search(text)
+    if server is not None:
+        at = f" at {server['host']}:{server['port']}"
+    elif parts is not None and parts.hostname:
+        at = f" at {parts.hostname}:{parts.port or 5432}"
+    else:
+        at = ""
+    user = failed["user"] if failed is not None else (parts.username if parts else None)
+    who = f'user "{user}"' if user else "the user"
+    where = f" ({url})" if url else ""
+    if failed is not None:
+        message = f"PostgreSQL{at} refused the password of {who}{where}"
+    else:
+        message = f"PostgreSQL{at} wants a password for {who} and the URL gives none{where}"
+    return AuthenticationError(
+        message,
+        hint="check the password in the database URL (--db / BOXOFFICE_DB_URL); an @ : / or % "
+        "in it must be percent-encoded (%40 %3A %2F %25)",
+    )
 
 
 def _map_httpx(exc: BaseException, prefix: str) -> BoxofficeError | None:

@@ -24,6 +24,7 @@ from boxoffice.errors import (
     StorageError,
     exit_codes,
     map_exception,
+    postgres_auth_error,
 )
 
 URL = "https://tickets.example.com/org/event/secondhand/"
@@ -108,6 +109,14 @@ def test_exit_code_3_is_a_run_without_a_result() -> None:
             StorageError,
             "PostgreSQL: connection failed: refused",
         ),
+        (
+            psycopg.OperationalError(
+                'connection failed: connection to server at "db.example", port 5433 failed: '
+                'FATAL:  password authentication failed for user "track"'
+            ),
+            AuthenticationError,
+            'PostgreSQL at db.example:5433 refused the password of user "track"',
+        ),
         (ValueError("odd"), BoxofficeError, "ValueError: odd"),
     ],
 )
@@ -157,6 +166,27 @@ def test_409_with_retry_after_is_rate_limiting_without_it_is_not() -> None:
     assert isinstance(limited, RateLimitedError)
     assert limited.retry_after == 7.0
     assert isinstance(map_exception(_status_error(409)), ProtocolError)
+
+
+def test_postgresql_refusing_credentials_is_an_authentication_error() -> None:
+    url = "postgresql://track:***@db.example:5433/prices"
+    wrong = postgres_auth_error(
+        'connection to server at "db.example" (10.0.0.5), port 5433 failed: FATAL:  password '
+        'authentication failed for user "track"',
+        url=url,
+    )
+    assert wrong is not None
+    assert wrong.exit_code == 4
+    assert wrong.message == (
+        f'PostgreSQL at db.example:5433 refused the password of user "track" ({url})'
+    )
+    assert "percent-encoded" in wrong.one_line()
+    missing = postgres_auth_error("connection failed: fe_sendauth: no password supplied", url=url)
+    assert missing is not None
+    assert missing.message.startswith(
+        'PostgreSQL at db.example:5433 wants a password for user "track"'
+    )
+    assert postgres_auth_error('FATAL:  database "prices" does not exist', url=url) is None
 
 
 def test_boxoffice_errors_pass_through_unchanged() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 from psycopg import pq
 
-from boxoffice.errors import ConfigurationError, StorageError
+from boxoffice.errors import ConfigurationError, StorageError, postgres_auth_error
 
 CONNECT_TIMEOUT_S = 5
 
@@ -49,6 +49,9 @@ class Connections:
                 hint="use postgresql://user:password@host:5432/dbname",
             ) from None
         except psycopg.OperationalError as exc:
+            refused = postgres_auth_error(str(exc), url=self.label)
+            if refused is not None:
+                raise refused from None
             reason = " ".join(str(exc).split()) or "no answer"
             raise StorageError(
                 f"cannot connect to {self.label}: {reason}",
