@@ -102,7 +102,7 @@ def test_handoff_with_a_damaged_cookie_file_does_not_advise_deleting_it(
 
 def test_test_handoff_json_ok_agrees_with_the_exit_code(cli: Callable[..., Result]) -> None:
     proc = cli("watch", "test-handoff", "--headless", "--json", "--webhook", "http://127.0.0.1:9/")
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 11, proc.stderr  # NotificationError: a channel failed
     summary = json.loads(proc.stdout)
     assert summary["ok"] is False  # a channel failed: not ok, as the exit code says
     assert summary["watches"][0]["status"] == "carted"

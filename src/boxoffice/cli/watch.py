@@ -11,7 +11,13 @@ import typer
 
 from boxoffice.cli._notify import HeartbeatOpt
 from boxoffice.cli.context import get_ctx
-from boxoffice.errors import EXIT_INTERRUPTED, EXIT_NO_RESULT, BoxofficeError
+from boxoffice.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_NO_RESULT,
+    BoxofficeError,
+    BrowserError,
+    NotificationError,
+)
 
 if TYPE_CHECKING:  # the job loads when a command runs: `watch --help` stays light
     from boxoffice.jobs.watch.runner import WatchReport
@@ -363,11 +369,13 @@ def _rehearsal_problem(report: WatchReport) -> BoxofficeError | None:
             hint="run with -v and look at the request lines above",
         )
     delivery = report.delivery
-    if delivery is not None and (
-        (delivery.notifications and not delivery.notified) or delivery.handoff == "failed"
-    ):
-        return BoxofficeError(
-            "the cart add worked but a notification channel or the browser handoff failed",
+    if delivery is not None and delivery.notifications and not delivery.notified:
+        return NotificationError(
+            "the cart add worked but a notification channel failed",
             hint="see the error lines above",
+        )
+    if delivery is not None and delivery.handoff == "failed":
+        return BrowserError(
+            "the cart add worked but the browser handoff failed", hint="see the error lines above"
         )
     return None
