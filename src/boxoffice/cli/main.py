@@ -173,7 +173,13 @@ def run() -> None:
             print(f"error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, Interrupted):
-        print("interrupted (Ctrl-C)", file=sys.stderr)
+        from boxoffice.core.logging import json_mode
+
+        if json_mode():
+            record = {"level": "warning", "event": "interrupted (Ctrl-C)"}
+            print(json.dumps({**record, "exit_code": EXIT_INTERRUPTED}), file=sys.stderr)
+        else:
+            print("interrupted (Ctrl-C)", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
