@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from boxoffice.core.events import Announcer, Event
+from boxoffice.core.limits import check_days
 from boxoffice.errors import ConfigurationError
 from boxoffice.jobs.announce import announcer_for
 from boxoffice.jobs.book.keep_trying import KeepTrying, keep_trying, parse_duration
@@ -133,6 +134,7 @@ def list_mine(settings: Settings, days: int, *, now: datetime | None = None) -> 
         raise ConfigurationError(
             f"--days {days}: the range ends before it starts", hint="give --days 1 or more"
         )
+    check_days(days, f"--days {days}")
     lo = now or datetime.now(UTC)
     hi = lo + timedelta(days=days)
     creds, cache = credentials(b), cache_for(settings)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
+from boxoffice.core.limits import check_days
 from boxoffice.errors import ConfigurationError
 from boxoffice.platforms.booked.models import Slot, zone
 
@@ -54,13 +55,15 @@ def parse_day(text: str, *, today: date) -> date:
     """``YYYY-MM-DD`` or ``+N`` (N days after ``today``)."""
     value = text.strip()
     if re.fullmatch(r"\+\d+", value):
-        return today + timedelta(days=int(value[1:]))
+        return today + timedelta(days=check_days(int(value[1:]), f"--date {value}", away=True))
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise ConfigurationError(
             f"--date {text!r} is not a date", hint="write YYYY-MM-DD or +N (days from today)"
         ) from exc
+    check_days((day - today).days, f"--date {value}", away=True)
+    return day
 
 
 def parse_clock(text: str, *, what: str) -> time:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import httpx
 
 from boxoffice.core.http import HttpOptions
+from boxoffice.core.limits import check_days
 from boxoffice.core.state import state_dir
 from boxoffice.errors import ConfigurationError
 from boxoffice.jobs.book.plan import (
@@ -66,6 +67,7 @@ def plan_from(
     t0: datetime | None = None
     if at and not now_flag:
         t0 = parse_at(at, book.timezone)
+        check_days((t0 - moment).total_seconds() / 86400, f"--at {at}", away=True)
     elif book.opens and not now_flag:
         t0 = window_opens(book.opens, slot)
     return RacePlan(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from boxoffice.core.limits import check_days
 from boxoffice.core.timefmt import utc_iso
 from boxoffice.errors import ConfigurationError, StorageError
 from boxoffice.jobs.track.store import BucketStats, SectionStats, Store, StoredEvent
@@ -36,6 +37,7 @@ def window_start(now: datetime, days: float) -> datetime:
     """Start of the analysis window."""
     if days <= 0:
         raise ConfigurationError("--days must be > 0")
+    check_days(days, f"--days {days:.15g}")
     return now - timedelta(days=days)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from boxoffice.core.limits import check_days
 from boxoffice.errors import ConfigurationError
 from boxoffice.platforms.listings.models import Listing, StatsSnapshot
 from boxoffice.platforms.sheets.rows import EventRow
@@ -160,6 +161,7 @@ def parse_bucket(text: str) -> timedelta:
     seconds = amount * _UNITS[match.group(2).lower()]
     if seconds < 1:
         raise ConfigurationError(f"bucket {text!r} is shorter than a second")
+    check_days(seconds / 86400, f"bucket {text!r}")
     return timedelta(seconds=seconds)
 
 
