@@ -8,6 +8,7 @@ Third-party exceptions (httpx, sqlite3, psycopg, playwright) are mapped into thi
 
 from __future__ import annotations
 
+import codecs
 import re
 import socket
 import sqlite3
@@ -119,6 +120,96 @@ class BusyError(BoxofficeError):
     """Another run is doing the same work (it holds the lock; the message names it)."""
 
     exit_code = 14
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why ``url`` is not an absolute http(s) URL with a host, as words that follow it in a
+    message ("is not an http(s) URL", "has no host", …); None when it is one."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError as exc:  # a bad IPv6 literal, a port that is not a number
+        return f"is not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https") or not text.lower().startswith(
+        ("http://", "https://")
+    ):
+        return "is not an http(s) URL"
+    if not parts.hostname:
+        return "has no host"
+    if not port_ok:
+        return "has a port out of range"
+    return None
+
+
+def directory_given(path: Path, what: str) -> ConfigurationError | None:
+    """The one line for a folder given where a file is expected (None: ``path`` is none)."""
+    if not path.is_dir():
+        return None
+    return ConfigurationError(
+        f"{what} {path} is a directory".strip(),
+        hint="give the path of a file (one inside it?), not the folder",
+    )
+
+
+def require_file(
+    path: Path,
+    what: str,
+    *,
+    hint: str | None = None,
+    missing: type[BoxofficeError] = NotFoundError,
+) -> Path:
+    """``path`` when it is a regular file; else the one line that says what it is instead.
+
+    A folder "is a directory" (:class:`ConfigurationError`, exit 2), a device or pipe "is not
+    a regular file" (2), a missing path "does not exist" (``missing``, by default
+    :class:`NotFoundError`, exit 9; ``hint`` says where to find the right one). ``what``
+    names the file for the user ("cookie file", "listings CSV"; may be empty).
+    """
+    if path.is_file():
+        return path
+    folder = directory_given(path, what)
+    if folder is not None:
+        raise folder
+    if path.exists():
+        raise ConfigurationError(f"{what} {path} is not a regular file".strip(), hint=hint)
+    raise missing(f"{what} {path} does not exist".strip(), hint=hint)
+
+
+def require_utf8_file(
+    path: Path, what: str, *, hint: str | None = None, chunk: int = 1 << 20
+) -> Path:
+    """``path`` when it is a regular file of UTF-8 text (:func:`require_file` first), read
+    through once, so that a caller that imports it row by row never stores half of a file
+    that turns out not to be UTF-8 (a latin-1 export, say): that is one line, exit 2, naming
+    the line and byte where the text stops being UTF-8. ``hint`` follows the advice to
+    convert it."""
+    require_file(path, what)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = line = 0
+    try:
+        with path.open("rb") as fh:
+            while data := fh.read(chunk):
+                try:
+                    decoder.decode(data)
+                except UnicodeDecodeError as exc:
+                    where = max(exc.start - len(exc.object) + len(data), 0)
+                    line += data[:where].count(b"\n")
+                    advice = f"save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 {path} > new.csv)"
+                    raise ConfigurationError(
+                        f"{what} {path} is not UTF-8 text (line {line + 1}, byte "
+                        f"{offset + where}: {exc.reason})".strip(),
+                        hint=f"{advice}; {hint}" if hint else advice,
+                    ) from None
+                offset += len(data)
+                line += data.count(b"\n")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:  # the file ends inside a character
+        raise ConfigurationError(
+            f"{what} {path} is not UTF-8 text (it ends inside a character: {exc.reason})",
+            hint=hint,
+        ) from None
+    return path
 
 
 EXIT_NO_RESULT = 3

@@ -105,6 +105,7 @@ def test_generated_values_end_in_a_documented_exit_without_traceback(
                 code = int(exc.code) if isinstance(exc.code, int) else 1
         out, err = capsys.readouterr()
         assert "Traceback" not in out + err, argv
+        assert f"{tmp_path} does not exist" not in out + err, argv  # a folder "is a directory"
         assert code in DOCUMENTED, (argv, code, err[-400:])
 
     check()

@@ -288,6 +288,11 @@ def find_browser(configured: Path | None = None, *, search: Sequence[str] | None
         found = shutil.which(str(configured))
         if found:
             return Path(found)
+        if path.is_dir():
+            raise BrowserError(
+                f"the configured browser {configured} is a directory",
+                hint="give the browser's executable (e.g. /usr/bin/chromium), not its folder",
+            )
         raise BrowserError(
             f"the configured browser {configured} does not exist or is not executable",
             hint="fix browser.executable (BOXOFFICE_BROWSER_EXECUTABLE) or leave it empty "

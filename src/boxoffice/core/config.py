@@ -31,7 +31,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from boxoffice.errors import ConfigurationError
+from boxoffice.errors import ConfigurationError, require_file
 
 APP_NAME = "boxoffice"
 ENV_PREFIX = "BOXOFFICE_"
@@ -122,10 +122,12 @@ def load_settings(
         explicit = bool(env_cfg)
     else:
         explicit = True
-    if explicit and not config_file.is_file():
-        raise ConfigurationError(
-            f"config file {config_file} does not exist",
+    if explicit:
+        require_file(
+            config_file,
+            "config file",
             hint="create it or drop --config to use the default location",
+            missing=ConfigurationError,
         )
     if config_file.is_file():
         try:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from boxoffice.errors import NotFoundError
+from boxoffice.errors import NotFoundError, require_utf8_file
 from boxoffice.jobs.track import imports, runtime
 from boxoffice.jobs.track.snapshot import SnapshotOutcome, choose_source, snapshot
 
@@ -57,9 +57,9 @@ async def snapshot_all(
 
 
 def import_listings_file(settings: Settings, file: Path) -> imports.ListingsImport:
-    """Import listings from a CSV file (the events must already be stored)."""
-    if not file.is_file():
-        raise NotFoundError(f"listings CSV {file} does not exist")
+    """Import listings from a CSV file (the events must already be stored). The file is read
+    through first: one that is not UTF-8 is refused before a row is stored."""
+    require_utf8_file(file, "listings CSV", hint="nothing was imported")
     with runtime.store(settings) as store, file.open(encoding="utf-8-sig", newline="") as fh:
         return imports.import_listings(
             store,

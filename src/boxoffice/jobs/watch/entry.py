@@ -21,7 +21,12 @@ from typing import Any
 from boxoffice.core import notify, state
 from boxoffice.core.heartbeat import Heartbeat, guarded
 from boxoffice.core.http import CookieJar, HttpOptions
-from boxoffice.errors import BrowserError, ConfigurationError, NotFoundError, StorageError
+from boxoffice.errors import (
+    BrowserError,
+    ConfigurationError,
+    StorageError,
+    require_file,
+)
 from boxoffice.jobs.announce import announcer_for, heartbeat_for
 from boxoffice.jobs.watch.report import Reporter
 from boxoffice.jobs.watch.runner import (
@@ -88,10 +93,9 @@ def http_options(settings: Settings) -> HttpOptions:
     ca = settings.watch.ca_file or (
         Path(os.environ["SSL_CERT_FILE"]) if os.environ.get("SSL_CERT_FILE") else None
     )
-    if ca is not None and not ca.is_file():
-        raise ConfigurationError(
-            f"CA file {ca} does not exist", hint="give the PEM of the server's (self-signed) CA"
-        )
+    if ca is not None:
+        hint = "give the PEM of the server's (self-signed) CA"
+        require_file(ca, "CA file", hint=hint, missing=ConfigurationError)
     return HttpOptions.from_settings(settings.http, **({"verify": str(ca)} if ca else {}))
 
 
@@ -220,11 +224,11 @@ def reopen(
     """Reopen a saved session in a browser (``settings.browser``: binary or CDP URL); returns
     the line to show. When the browser cannot do it, ``instructions`` gets the manual steps
     and a :class:`BrowserError` follows."""
-    if not cookies.is_file():
-        raise NotFoundError(
-            f"cookie file {cookies} does not exist",
-            hint="use the path printed by `boxoffice watch run` (cookies_YYYYMMDD_HHMMSS.txt)",
-        )
+    require_file(
+        cookies,
+        "cookie file",
+        hint="use the path printed by `boxoffice watch run` (cookies_YYYYMMDD_HHMMSS.txt)",
+    )
     from boxoffice.core import browser  # Playwright loads only when a browser is wanted
 
     records = load_saved_session(cookies).items()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from boxoffice.errors import NotFoundError
+from boxoffice.errors import NotFoundError, require_file
 from boxoffice.platforms.pretix.parser import parse_marketplace
 
 
@@ -16,8 +16,7 @@ def parse_saved_page(path: Path, url: str = "") -> dict[str, Any]:
     "csrf_token"}], "parser", "detail"}``; ``url`` (the page's address) makes buy URLs
     absolute. Raises :class:`NotFoundError` when the file is missing or unreadable.
     """
-    if not path.is_file():
-        raise NotFoundError(f"{path} does not exist", hint="give the path of a saved HTML page")
+    require_file(path, "", hint="give the path of a saved HTML page")
     try:
         text = path.read_bytes().decode("utf-8", errors="replace")
     except OSError as exc:

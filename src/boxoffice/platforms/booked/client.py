@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 import httpx
 
 from boxoffice.core.http import BoxofficeClient, HttpOptions
-from boxoffice.errors import ConfigurationError
+from boxoffice.errors import ConfigurationError, http_url_problem
 from boxoffice.platforms.booked.models import (
     BookedSession,
     BookingRequest,
@@ -120,6 +120,13 @@ def make_client(
     if not base_url:
         raise ConfigurationError(
             "no scheduler URL", hint="pass --url or set book.url / BOXOFFICE_BOOK_URL"
+        )
+    problem = http_url_problem(base_url)
+    if problem is not None:
+        raise ConfigurationError(
+            f"scheduler URL {base_url!r} {problem}",
+            hint="give the scheduler's …/Web folder, e.g. https://booking.uni.example/ub/Web "
+            "(--url / book.url)",
         )
     if dialect == "booked3":
         from boxoffice.platforms.booked.booked3 import Booked3Client

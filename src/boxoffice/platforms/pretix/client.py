@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
-from boxoffice.errors import ConfigurationError, map_exception
+from boxoffice.errors import ConfigurationError, http_url_problem, map_exception
 from boxoffice.platforms.pretix.interpret import (
     REDIRECT_STATUSES,
     Hop,
@@ -35,9 +35,10 @@ _DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 def event_url(base_url: str, event: str) -> str:
     """``https://host`` + ``99x1`` or ``org/99x1`` → ``https://host/org/99x1/``."""
     base = base_url.strip()
-    if not base.startswith(("http://", "https://")):
+    problem = http_url_problem(base)
+    if problem is not None:
         raise ConfigurationError(
-            f"--url {base_url!r} is not an http(s) URL",
+            f"--url {base_url!r} {problem}",
             hint="give the pretix address, e.g. https://tickets.example.com",
         )
     slug = event.strip().strip("/")

@@ -24,6 +24,7 @@ from boxoffice.errors import (
     NotFoundError,
     ProtocolError,
     map_exception,
+    require_file,
 )
 
 SourceKind = Literal["sheet", "csv", "url"]
@@ -68,7 +69,7 @@ def parse_csv_text(text: str) -> list[list[str]]:
 
 def read_csv_file(target: Path | str) -> list[list[str]]:
     """Rows of a local CSV file (``~`` expanded)."""
-    path = Path(target).expanduser()
+    path = require_file(Path(target).expanduser(), "events CSV")
     try:
         return parse_csv_text(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
@@ -126,11 +127,12 @@ def read_sheet_sync(
             hint="set track.credentials_file (BOXOFFICE_TRACK_CREDENTIALS_FILE) or "
             "--credentials FILE, or use the sheet's CSV export URL",
         )
-    if not credentials_file.is_file():
-        raise ConfigurationError(
-            f"service-account file {credentials_file} does not exist",
-            hint="download the JSON key of the service account from Google Cloud",
-        )
+    require_file(
+        credentials_file,
+        "service-account file",
+        hint="download the JSON key of the service account from Google Cloud",
+        missing=ConfigurationError,
+    )
     import gspread
     from google.auth.exceptions import GoogleAuthError
 

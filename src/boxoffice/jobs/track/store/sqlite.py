@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from boxoffice.core.state import BUSY_TIMEOUT_MS, connect
-from boxoffice.errors import NotFoundError, StorageError, map_exception
+from boxoffice.errors import NotFoundError, StorageError, directory_given, map_exception
 from boxoffice.jobs.track.store._common import from_iso, iso
 from boxoffice.jobs.track.store.alerts_sql import SQLITE_MIGRATION
 from boxoffice.jobs.track.store.base import (
@@ -265,6 +265,9 @@ class SqliteStore:
 
     def __init__(self, path: Path, *, migrate: bool = True, read_only: bool = False) -> None:
         self.path = path
+        folder = directory_given(path, "SQLite database")
+        if folder is not None:
+            raise folder
         if read_only:
             self.conn = _connect_read_only(path)
         else:
