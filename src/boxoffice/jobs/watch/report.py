@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -100,9 +101,17 @@ _STYLES: dict[Level, str] = {
 class ConsoleReporter:
     """Request lines and events on a rich console, plus a live table when it is a terminal."""
 
-    def __init__(self, console: Console, *, live: bool | None = None, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        console: Console,
+        *,
+        live: bool | None = None,
+        quiet: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.console = console
         self.quiet = quiet
+        self.clock = clock  # the countdowns' clock (a test steps it)
         self.rows: dict[str, WatchStatus] = {}
         use_live = console.is_terminal if live is None else live
         self._live: Live | None = (
@@ -129,7 +138,7 @@ class ConsoleReporter:
         table = Table(box=None, show_header=True, header_style="bold")
         for col in ("watch", "state", "requests", "last", "next poll"):
             table.add_column(col)
-        now = time.monotonic()
+        now = self.clock()
         for row in self.rows.values():
             nxt = f"in {max(0.0, row.next_at - now):.1f} s" if row.next_at else ""
             table.add_row(row.name, row.state, str(row.requests), row.last, nxt)
@@ -155,5 +164,5 @@ class ConsoleReporter:
     def status(self, watch: str, state: str, *, next_in: float | None = None) -> None:
         row = self.rows.setdefault(watch, WatchStatus(watch))
         row.state = state
-        row.next_at = time.monotonic() + next_in if next_in is not None else None
+        row.next_at = self.clock() + next_in if next_in is not None else None
         self._refresh()

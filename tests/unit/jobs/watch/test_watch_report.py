@@ -51,3 +51,27 @@ def test_console_reporter_prints_lines_events_and_a_live_table() -> None:
     assert "polling" in text
     assert "next poll" in text
     assert reporter.rows["99x1"].requests == 12
+
+
+def test_the_live_tables_next_poll_counts_down_between_refreshes() -> None:
+    now = [1000.0]
+    console = Console(file=io.StringIO(), force_terminal=True, width=160, color_system=None)
+    reporter = ConsoleReporter(console, live=True, clock=lambda: now[0])
+    reporter.status("99x1", "waiting", next_in=14.0)
+    reporter.status("a/b", "backing off", next_in=60.0)
+    live = reporter._live
+    assert live is not None
+
+    def shown() -> str:  # what the next refresh of the live display draws
+        with console.capture() as capture:
+            console.print(live.renderable)
+        return capture.get()
+
+    first = shown()
+    now[0] += 3.5  # no new poll, no status change: only time passed
+    second = shown()
+    assert "in 14.0 s" in first
+    assert "in 60.0 s" in first
+    assert "in 10.5 s" in second
+    assert "in 56.5 s" in second
+    assert "in 14.0 s" not in second
