@@ -19,7 +19,7 @@ marker), ``inactive`` (the page says the marketplace is not active/closed), ``un
 :func:`parse_marketplace` tries the fast path (string search + small anchored regexes inside
 each ``panel panel-default`` block); only when it finds nothing but the page still holds buy
 forms does it fall back to a full DOM parse (:func:`parse_marketplace_dom`, selectolax). A page
-of more than three listings whose panels all have the shape learned for its URL is read in one
+of more than about four listings whose panels all have the shape learned for its URL is read in one
 ``findall`` instead (``runs.py``), taken only when it reads what the loop would.
 """
 
@@ -369,8 +369,8 @@ def _whole(
     if start == -1:
         return None
     run = _CHAINS.get(page_url)
-    if run is not None and last - buy < 3 * (run.fixed + run.gap):
-        return None  # three listings or fewer: the loop is as quick
+    if run is not None and last - buy < 4 * (run.fixed + run.gap):
+        return None  # about four listings or fewer: the loop is as quick
     if run is None or run.shape is not shape:
         run = runs.learn(html, shape, start, last)
         if run is None:
