@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.timescale.timescale_peer import (  # noqa: E402
+from tests.integration.timescale.timescale_peer import (
     WHERE_TO_GET,
     TimescalePeerError,
     TimescaleServer,
