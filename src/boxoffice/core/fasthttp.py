@@ -202,8 +202,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self, response: aiohttp.ClientResponse, request: httpx.Request, *, with_request: bool = True
     ) -> httpx.Response:
         """The httpx response of an aiohttp one. A body already received whole with the
-        headers (a page on loopback, a redirect) is handed over as it is, read, and the
-        connection released at once: httpx then reads no stream chunk by chunk."""
+        headers (a page on loopback, a redirect) is handed over as one in-memory chunk and the
+        connection released at once: no read through aiohttp's stream."""
         version = response.version
         stream: httpx.AsyncByteStream | httpx.ByteStream
         if response.content.is_eof():
