@@ -5,7 +5,8 @@ with 1), the empty page, and the DOM fallback — for the parser now, the parser
 baseline commit (``bench/_before_pretix_parser.py``, frozen) and the plain script's regex
 (``bench/_plain_watcher.py``). Rounds interleave the three, back to back on the same page.
 
-Run: ``python -m bench watch_parse``. Prints figures only.
+Run: ``python -m bench watch_parse``. Prints the figures and records the goal ones (now, with
+the plain script's regex as the baseline of the ratio) for ``bench/results.json``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from bench import _before_pretix_parser as before
 from bench._plain_watcher import parse as plain_parse
 from bench._pretix_pages import URL, page
+from bench._results import record
 from boxoffice.platforms.pretix.parser import parse_marketplace, parse_marketplace_dom
 
 PAGES = {
@@ -25,6 +27,12 @@ PAGES = {
     "48 KB, 1 listing": (1, 48),
     "48 KB, 30 listings": (30, 48),
     "14 KB, empty": (0, 14),
+}
+GOALS = {  # recorded figures: page → goal in µs
+    "14 KB, 1 listing": 15.0,
+    "14 KB, 3 listings": 15.0,
+    "48 KB, 30 listings": 80.0,
+    "each listing beyond the first": 2.0,
 }
 ROUNDS = 40
 BATCH = 200
@@ -76,6 +84,22 @@ def main() -> None:
         f"{extra['plain']:>9.2f}   {extra['now'] / extra['baseline']:>9.2f}×"
     )
     print("goals: ≤ 15 µs (14 KB, 1–3 listings), ≤ 80 µs (48 KB, 30), ≤ 2 µs per extra listing")
+    for label, goal in GOALS.items():
+        now, plain = (
+            (extra["now"], extra["plain"])
+            if label not in results
+            else (results[label]["now"], results[label]["plain"])
+        )
+        record(
+            "watch",
+            f"parse, {label} (median µs per call)",
+            now,
+            "µs",
+            goal=f"≤ {goal:g} µs",
+            met=now <= goal,
+            baseline="plain httpx script's regex",
+            ratio=now / plain,
+        )
     html = page(3, 14)
     dom = interleaved({"dom": lambda: parse_marketplace_dom(html, URL)})["dom"]
     print(f"DOM fallback (selectolax), 14 KB, 3 listings: {dom:.1f} µs")

@@ -5,7 +5,8 @@ script (``bench/_plain_watcher.py``) and for boxoffice over httpx's own transpor
 it used before the aiohttp one). Both instants are taken in the simulator's own process
 (time.perf_counter); the ratios are per pair of neighbouring trials, then the median.
 
-Run: ``python -m bench watch_reaction``. Prints figures only.
+Run: ``python -m bench watch_reaction``. Prints the figures; records boxoffice's, with the
+plain-httpx script as the ratio's baseline, for ``bench/results.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from bench._plain_watcher import race
+from bench._results import record
 from bench._watch_sandbox import QuietReporter, marketplace_process
 from boxoffice.core import pacing
 from boxoffice.core.http import CookieJar, create_client
@@ -103,6 +105,26 @@ def main() -> None:
         print(f"  {name:<30} {statistics.median(client_ms):5.2f} ms")
     load = os.getloadavg()[0]
     print(f"machine load average (1 min)             {load:.2f} on {os.cpu_count()} CPUs")
+    _record(results)
+
+
+def _record(results: dict[str, tuple[list[float], list[float]]]) -> None:
+    """boxoffice's figures for ``bench/results.json``; ratios against the plain script."""
+    (ours, ours_client), (plain, plain_client) = results["boxoffice"], results[PLAIN]
+    pairs = statistics.median(a / b for a, b in zip(ours, plain, strict=True))
+    served = "page with a listing served → cart POST received"
+    median, p90 = statistics.median(ours), percentile(ours, 0.9)
+    record("watch", f"{served}, median of {len(ours)}", median, "ms", goal="≤ 1.5 ms",
+           met=median <= 1.5, baseline=PLAIN, ratio=pairs)  # fmt: skip
+    record("watch", f"{served}, p90 of {len(ours)}", p90, "ms", goal="≤ 3 ms", met=p90 <= 3.0,
+           baseline=PLAIN, ratio=p90 / percentile(plain, 0.9))  # fmt: skip
+    client, baseline = statistics.median(ours_client), statistics.median(plain_client)
+    record("watch", "page parsed → checkout page answered (POST + 2 redirects), median", client,
+           "ms", goal="≤ the plain httpx script", met=client <= baseline, baseline=PLAIN,
+           ratio=client / baseline)  # fmt: skip
+
+
+PLAIN = "plain httpx script"
 
 
 if __name__ == "__main__":

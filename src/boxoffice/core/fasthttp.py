@@ -162,18 +162,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except Exception as exc:
             raise _httpx_error(exc, request) from exc
-        version = response.version
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=_Body(response, request),
-            extensions={
-                "http_version": f"HTTP/{version.major}.{version.minor}".encode()
-                if version
-                else b"HTTP/1.1",
-                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
-            },
-        )
+        return self._response(response, request, with_request=False)
 
     async def send_raw(
         self,
@@ -209,13 +198,28 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise _httpx_error(exc, make_request()) from exc
         return self._response(response, make_request())
 
-    def _response(self, response: aiohttp.ClientResponse, request: httpx.Request) -> httpx.Response:
+    def _response(
+        self, response: aiohttp.ClientResponse, request: httpx.Request, *, with_request: bool = True
+    ) -> httpx.Response:
+        """The httpx response of an aiohttp one. A body already received whole with the
+        headers (a page on loopback, a redirect) is handed over as one in-memory chunk and the
+        connection released at once: no read through aiohttp's stream."""
         version = response.version
+        stream: httpx.AsyncByteStream | httpx.ByteStream
+        if response.content.is_eof():
+            try:
+                stream = httpx.ByteStream(response.content.read_nowait())
+            except Exception as exc:  # the payload failed: as when read as a stream
+                response.release()
+                raise _httpx_error(exc, request) from exc
+            response.release()
+        else:
+            stream = _Body(response, request)
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_Body(response, request),
-            request=request,
+            stream=stream,
+            request=request if with_request else None,
             extensions={
                 "http_version": f"HTTP/{version.major}.{version.minor}".encode()
                 if version

@@ -397,6 +397,25 @@ def _cookie_of(record: CookieRecord) -> http.cookiejar.Cookie:
     )
 
 
+class _CountingJar(http.cookiejar.CookieJar):
+    """The stdlib jar, counting its changes: every cookie stored (``extract_cookies`` and
+    ``set_cookie_if_ok`` store through ``set_cookie``) and every removal (``clear``, which
+    ``clear_session_cookies`` and ``clear_expired_cookies`` use), so that a value computed
+    from its cookies can be kept until the count moves."""
+
+    changes = 0
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        self.changes += 1
+        super().set_cookie(cookie)
+
+    def clear(
+        self, domain: str | None = None, path: str | None = None, name: str | None = None
+    ) -> None:
+        self.changes += 1
+        super().clear(domain, path, name)
+
+
 class CookieJar:
     """A cookie jar that the httpx client fills and that persists to a 0600 JSON file.
 
@@ -407,7 +426,7 @@ class CookieJar:
     FORMAT_VERSION = 1
 
     def __init__(self, jar: http.cookiejar.CookieJar | None = None) -> None:
-        self._jar = jar if jar is not None else http.cookiejar.CookieJar(policy=_Policy())
+        self._jar = jar if jar is not None else _CountingJar(policy=_Policy())
         self.path: Path | None = None
 
     @classmethod
@@ -536,6 +555,21 @@ class RequestDeadlineExceeded(NetworkError, httpx.TimeoutException):
         self._request = request
 
 
+_SETS_COOKIE = (b"set-cookie", b"set-cookie2")
+
+
+class _JarCookies(httpx.Cookies):
+    """``httpx.Cookies`` over the client's jar that hands an answer to the jar only when it
+    sets a cookie: for one that does not, the stdlib jar would build a request and a header
+    message for it and find nothing (a fifth of a poll's client-side CPU)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        for name, _ in response.headers.raw:
+            if name.lower() in _SETS_COOKIE:
+                super().extract_cookies(response)
+                return
+
+
 class BoxofficeClient(httpx.AsyncClient):
     """``httpx.AsyncClient`` with a total per-request deadline and one retry of idempotent
     requests on a connection the server had already ended. Create it with :func:`create_client`.
@@ -549,7 +583,8 @@ class BoxofficeClient(httpx.AsyncClient):
         metrics: MetricsRecorder,
         **kwargs: Any,
     ) -> None:
-        super().__init__(cookies=cookie_jar.stdlib_jar, **kwargs)
+        super().__init__(**kwargs)
+        self._cookies = _JarCookies(cookie_jar.stdlib_jar)
         self.total_timeout = total_timeout
         self.cookie_jar = cookie_jar
         self.metrics = metrics

@@ -4,6 +4,7 @@ the adaptive transport keeps HTTP/2 where the server negotiates it."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from collections.abc import Iterator
@@ -243,3 +244,42 @@ async def test_a_raw_post_is_declined_where_it_cannot_go_straight_out() -> None:
             "http://x.test/", [], b"", lambda: httpx.Request("POST", "http://x.test/")
         )
     assert declined is None
+
+
+async def test_a_body_in_pieces_and_a_body_at_once_read_the_same() -> None:
+    body = ("<p>listing</p>" * 2000).encode()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                )
+                if b"/pieces" in head:  # headers and half the body, a pause, the rest
+                    writer.write(body[: len(body) // 2])
+                    await writer.drain()
+                    await asyncio.sleep(0.05)
+                    writer.write(body[len(body) // 2 :])
+                else:
+                    writer.write(body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        async with create_client(fast_http1=True) as client:
+            whole = await client.get(base + "/whole")
+            pieces = await client.get(base + "/pieces")
+            again = await client.get(base + "/whole")  # after a streamed body, once more
+    finally:
+        server.close()
+    assert whole.content == pieces.content == again.content == body
+    assert whole.text == pieces.text
+    for response in (whole, pieces):
+        metrics = response.extensions["metrics"]
+        assert metrics.bytes_received == len(body)
+        assert metrics.complete

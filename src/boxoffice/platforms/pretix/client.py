@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookiejar import Cookie
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
@@ -103,6 +104,8 @@ class PretixClient:
         self.last_chain: list[httpx.Response] = []
         self._prepared: dict[str, list[tuple[bytes, bytes]]] = {}
         self._cookies: tuple[object, bytes | None] | None = None
+        # (jar, its change count, directory, valid until, Cookie header): see _remember
+        self._memo: tuple[object, int, str, float, bytes | None] | None = None
         self._headers: dict[tuple[str, bytes | None], httpx.Headers] = {}
         self._raw_headers: dict[tuple[str, bytes | None], list[tuple[str, str]]] = {}
         self._timeout = http.timeout.as_dict()
@@ -199,8 +202,21 @@ class PretixClient:
         """
         cut = url.find(BUY_MARKER)
         directory = url[: cut + len(BUY_MARKER)] if cut != -1 else url[: url.rfind("/") + 1]
-        cookies = list(self.http.cookies.jar)
-        soon = time.time() + 3600
+        jar = self.http.cookies.jar
+        changes: int | None = getattr(jar, "changes", None)  # core.http's jar counts them
+        now = time.time()
+        memo = self._memo
+        if (
+            memo is not None
+            and changes is not None
+            and memo[0] is jar
+            and memo[1] == changes
+            and memo[2] == directory
+            and now < memo[3]
+        ):
+            return memo[4]  # no cookie stored or removed since, none near its expiry
+        cookies = list(jar)
+        soon = now + 3600
         room = len(urlsplit(directory).path)
         key: object = None
         if not any(
@@ -214,14 +230,33 @@ class PretixClient:
                 ),
             )
             if self._cookies is not None and self._cookies[0] == key:
-                return self._cookies[1]
+                header = self._cookies[1]
+                self._remember(jar, changes, directory, cookies, header)
+                return header
         probe = httpx.Request("POST", url if key is None else directory)
         self.http.cookies.set_cookie_header(probe)
         value = probe.headers.get("cookie")
         header = value.encode("latin-1") if value is not None else None
         if key is not None:
             self._cookies = (key, header)
+            self._remember(jar, changes, directory, cookies, header)
         return header
+
+    def _remember(
+        self,
+        jar: object,
+        changes: int | None,
+        directory: str,
+        cookies: list[Cookie],
+        header: bytes | None,
+    ) -> None:
+        """Keep ``header`` for ``directory`` until the jar changes or an hour before its
+        first cookie expires (the window in which :meth:`_cookie_header` stops caching)."""
+        if changes is None:
+            return
+        expiries = [c.expires for c in cookies if c.expires is not None]
+        until = min(expiries) - 3600 if expiries else float("inf")
+        self._memo = (jar, changes, directory, until, header)
 
     def _buy_request(self, listing: Listing, page_url: str) -> httpx.Request:
         """The buy POST as ``client.post(url, data=…, headers=…)`` would build it, from the

@@ -23,6 +23,22 @@ _ALERT = re.compile(r'<div[^>]*class="[^"]*alert-danger[^"]*"[^>]*>(.*?)</div>',
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
 _RATE_LIMIT_PAGE = re.compile(r"too many requests|rate.?limit|slow down", re.I)
+# a Content-Type that names UTF-8 and nothing else after it: pretix's "text/html; charset=utf-8"
+_UTF8_TYPE = re.compile(r'[\w.+-]+/[\w.+-]+\s*;\s*charset\s*=\s*"?utf-?8"?\s*', re.I | re.A)
+
+
+def response_text(response: httpx.Response) -> str:
+    """``response.text``, decoded at once when the Content-Type names UTF-8 (httpx would
+    first parse the header with the email package, then decode incrementally: the same
+    text, errors replaced alike, at a fraction of the cost on a poll's page)."""
+    content_type = response.headers.get("content-type")
+    if (
+        content_type is not None
+        and _UTF8_TYPE.fullmatch(content_type)
+        and not hasattr(response, "_encoding")  # an encoding set by hand wins, as in httpx
+    ):
+        return response.content.decode("utf-8", "replace")
+    return response.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +63,7 @@ class Hop:
             status=response.status_code,
             location=urljoin(url, location) if location else None,
             retry_after=response.headers.get("retry-after"),
-            body=response.text if with_body and not location else "",
+            body=response_text(response) if with_body and not location else "",
         )
 
 

@@ -18,7 +18,9 @@ marker), ``inactive`` (the page says the marketplace is not active/closed), ``un
 
 :func:`parse_marketplace` tries the fast path (string search + small anchored regexes inside
 each ``panel panel-default`` block); only when it finds nothing but the page still holds buy
-forms does it fall back to a full DOM parse (:func:`parse_marketplace_dom`, selectolax).
+forms does it fall back to a full DOM parse (:func:`parse_marketplace_dom`, selectolax). A page
+of more than about four listings whose panels all have the shape learned for its URL is read in one
+``findall`` instead (``runs.py``), taken only when it reads what the loop would.
 """
 
 from __future__ import annotations
@@ -26,18 +28,21 @@ from __future__ import annotations
 import functools
 import hashlib
 import html as htmllib
+import operator
 import re
 from collections.abc import Callable
+from itertools import repeat
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
+from boxoffice.platforms.pretix import runs
 from boxoffice.platforms.pretix.models import Listing, MarketplacePage
+from boxoffice.platforms.pretix.runs import BUY_MARKER as BUY_MARKER
+from boxoffice.platforms.pretix.runs import PANEL_ANCHOR as PANEL_ANCHOR
 
 if TYPE_CHECKING:  # selectolax is loaded by the DOM parse, which a watch rarely needs
     from selectolax.lexbor import LexborNode
 
-BUY_MARKER = "secondhand/buy/"
-PANEL_ANCHOR = "panel panel-default"
 EMPTY_MARKERS = ("No tickets available", "Keine Tickets verfügbar")
 
 _TITLE = re.compile(r'<h3 class="panel-title">(.*?)</h3>', re.S)
@@ -271,9 +276,7 @@ def _learn_shape(page_url: str, panel: re.Match[str]) -> Callable[[str, int], re
     if note != -1:
         note_end = between[1].find("</p>", note) + 4
         before_form = (
-            re.escape(between[1][:note])
-            + '<p class="text-muted">[^<]*</p>'
-            + re.escape(between[1][note_end:])
+            re.escape(between[1][:note]) + runs.SHAPE_NOTE + re.escape(between[1][note_end:])
         )
     pattern = (
         re.escape(html[at : panel.start(1)])
@@ -281,7 +284,7 @@ def _learn_shape(page_url: str, panel: re.Match[str]) -> Callable[[str, int], re
         + re.escape(between[0])
         + "([^<]*)"
         + before_form
-        + '([^"<]*)'
+        + runs.SHAPE_ACTION
         + re.escape(between[2])
         + '([^"]*)'
         + re.escape(html[panel.end(4) : panel.end()])
@@ -352,12 +355,57 @@ def _form_fields(html: str, form_at: int, buy: int) -> tuple[str, str, int] | Li
     return html[quote_at + 1 : quote_end], html[value_at + 7 : value_end], form_end
 
 
+# page URL → the chain of its panels (runs.py), learned from the first two of a page
+_CHAINS: dict[str, runs.Chain] = {}
+
+
+def _whole(
+    html: str, page_url: str, shape: re.Pattern[str], buy: int, last: int
+) -> tuple[Listing, ...] | None:
+    """Every listing of a page that is one run of panels of the learned ``shape``
+    (:func:`runs.read_run`: one ``findall``, C loops; ``buy``/``last``: the first and last buy
+    marker); None: the loop reads the page."""
+    start = html.rfind(PANEL_ANCHOR, 0, buy)
+    if start == -1:
+        return None
+    run = _CHAINS.get(page_url)
+    if run is not None and last - buy < 4 * (run.fixed + run.gap):
+        return None  # about four listings or fewer: the loop is as quick
+    if run is None or run.shape is not shape:
+        run = runs.learn(html, shape, start, last)
+        if run is None:
+            return None
+        if len(_CHAINS) >= 64:
+            _CHAINS.clear()
+        _CHAINS[page_url] = run
+    columns = runs.read_run(html, run, start, last)
+    if columns is None:
+        return None
+    titles, prices, actions, tokens = columns
+    shown = list(map(_DESCRIBED.get, zip(titles, prices, strict=True)))
+    if None in shown:
+        shown = [s or _describe(t, p) for s, t, p in zip(shown, titles, prices, strict=True)]
+    urls = _urls_for(page_url)
+    got = list(map(urls.get, actions))
+    if None in got:
+        got = [u or _resolve(urls, page_url, a) for u, a in zip(got, actions, strict=True)]
+    return tuple(
+        map(tuple.__new__, repeat(Listing), map(operator.add, shown, zip(got, tokens, strict=True)))
+    )
+
+
+def _resolve(urls: dict[str, str], page_url: str, action: str) -> str:
+    url = urls[action] = _buy_url(page_url, _unescape_action(action))
+    return url
+
+
 def _scan(
-    html: str, page_url: str, *, panels: bool = True
+    html: str, page_url: str, *, panels: bool = True, whole: bool = True
 ) -> tuple[tuple[Listing, ...] | None, bool]:
     """:func:`parse_marketplace_fast`'s result, and whether the page holds the buy marker.
 
-    ``panels=False`` skips the whole-panel matches (the tests compare both ways).
+    ``panels=False`` skips the whole-panel matches, ``whole=False`` the one-findall pass of
+    :func:`_whole` (the tests compare the ways).
     """
     find, rfind, pretix_form, pretix_panel = (
         html.find,
@@ -376,6 +424,13 @@ def _scan(
     done = 0  # everything before this offset belongs to a listing already read
     buy = find(BUY_MARKER)
     marker = buy != -1
+    # the forward searches stop at the last marker (one backward scan of the page's tail
+    # instead of one forward scan after the last listing)
+    stop = rfind(BUY_MARKER) + len(BUY_MARKER) if marker else 0
+    if marker and shape is not None and panels and whole and stop - buy > len(BUY_MARKER):
+        every = _whole(html, page_url, shape, buy, stop - len(BUY_MARKER))
+        if every is not None:
+            return every, True
     while buy != -1:
         start = rfind(PANEL_ANCHOR, done, buy)
         panel = None
@@ -399,7 +454,7 @@ def _scan(
                 if shown is None:
                     shown = _describe(title, price)
                 found.append(new_listing(Listing, (*shown, url, token)))
-                buy = find(BUY_MARKER, done)
+                buy = find(BUY_MARKER, done, stop)
                 continue
         form_at = rfind("<form", done, buy)
         match = pretix_form(html, form_at) if form_at != -1 else None
@@ -415,7 +470,7 @@ def _scan(
         if fields is None:
             return None, marker
         if fields is False or start == -1:
-            buy = find(BUY_MARKER, buy + 15)  # a link, a GET form or outside a panel
+            buy = find(BUY_MARKER, buy + 15, stop)  # a link, a GET form or outside a panel
             continue
         action, token, done = fields
         price_at = find(_H2, start, form_at)
@@ -433,7 +488,7 @@ def _scan(
         if shown is None:
             shown = _describe(title, price)
         found.append(new_listing(Listing, (*shown, url, token)))
-        buy = find(BUY_MARKER, done)
+        buy = find(BUY_MARKER, done, stop)
     return tuple(found), marker
 
 

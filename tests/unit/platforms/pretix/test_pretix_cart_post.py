@@ -73,3 +73,22 @@ async def test_path_bound_and_expired_cookies_are_judged_per_listing() -> None:
         eight = client._buy_request(listing(8), PAGE).headers["cookie"]
     assert sorted(seven.split("; ")) == ["all=1", "only7=1"]
     assert eight == "all=1"
+
+
+async def test_cookies_set_by_answers_or_removed_change_the_next_post() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/set/"):
+            return httpx.Response(200, headers={"SET-COOKIE": "pretix_session=s3; Path=/"})
+        return httpx.Response(200, text="no cookie here")
+
+    async with create_client(cookies=CookieJar(), transport=httpx.MockTransport(answer)) as http:
+        client = PretixClient(http, base_url=BASE, event="org/99x1")
+        http.cookies.jar.set_cookie(cookie("pretix_csrftoken", "c1"))
+        client.prepare_buy(PAGE)
+        await http.get(f"{BASE}/org/99x1/secondhand/")  # sets nothing: the jar stays
+        assert client._buy_request(listing(7), PAGE).headers["cookie"] == "pretix_csrftoken=c1"
+        await http.get(f"{BASE}/org/99x1/set/")
+        header = client._buy_request(listing(7), PAGE).headers["cookie"]
+        assert sorted(header.split("; ")) == ["pretix_csrftoken=c1", "pretix_session=s3"]
+        http.cookies.delete("pretix_csrftoken")
+        assert client._buy_request(listing(7), PAGE).headers["cookie"] == "pretix_session=s3"

@@ -44,9 +44,19 @@ TWO_LINE = make_two_line_page(
 )
 
 
+MANY = [
+    (("Standard", "VIP", "Camping")[n % 3], ("€95.00", "€240.00", "95,00 €")[n % 3])
+    for n in range(7)
+]
+MANY_PAGES = (
+    make_page(MANY),
+    make_two_line_page(MANY),
+)
+
+
 @st.composite
-def mutated(draw: st.DrawFn) -> str:
-    html = draw(st.sampled_from([BASE, TWO_LINE]))
+def mutated(draw: st.DrawFn, bases: tuple[str, ...] = (BASE, TWO_LINE)) -> str:
+    html = draw(st.sampled_from(bases))
     for _ in range(draw(st.integers(1, 8))):
         op = draw(st.sampled_from(["cut", "insert", "delete", "duplicate", "truncate"]))
         pos = draw(st.integers(0, len(html)))
@@ -113,3 +123,11 @@ def test_cart_interpreter_never_raises(hops: list[Hop]) -> None:
 def test_whole_panel_matches_read_what_the_searches_read(html: str) -> None:
     for _ in range(2):  # the second time from the panel shape the first one learned
         assert _scan(html, URL) == _scan(html, URL, panels=False)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(MANY_PAGES), mutated(MANY_PAGES))
+def test_one_pass_over_many_listings_reads_what_the_loop_reads(base: str, html: str) -> None:
+    for _ in range(2):  # the panel shape, then the run of panels, learned from the real page
+        _scan(base, URL)
+    assert _scan(html, URL) == _scan(html, URL, whole=False) == _scan(html, URL, panels=False)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from boxoffice.platforms.pretix.interpret import (
     Hop,
@@ -100,3 +103,29 @@ def test_marketplace_gone() -> None:
     assert marketplace_gone(Hop("GET", f"{E}/secondhand/", 302, f"{E}/"))
     assert not marketplace_gone(Hop("GET", f"{E}/secondhand/", 302, f"{E}/secondhand/"))
     assert not marketplace_gone(Hop("GET", f"{E}/secondhand/", 200))
+
+
+@given(
+    st.binary(max_size=64),
+    st.sampled_from(
+        [
+            "text/html; charset=utf-8",
+            "text/html;charset=UTF-8",
+            'text/html; charset="utf-8"',
+            "text/html",
+            "text/html; charset=latin-1",
+            "text/html; charset=utf-8; x=y",
+            "application/json",
+        ]
+    ),
+)
+def test_a_page_is_read_as_httpx_reads_it(body: bytes, content_type: str) -> None:
+    def answer() -> httpx.Response:
+        return httpx.Response(
+            200,
+            headers={"content-type": content_type},
+            content=body,
+            request=httpx.Request("GET", f"{E}/secondhand/"),
+        )
+
+    assert Hop.from_response(answer()).body == answer().text
