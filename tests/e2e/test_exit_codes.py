@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -547,7 +547,9 @@ def test_130_ctrl_c_on_track_start_scheduler(
 @row(130)
 def test_130_ctrl_c_on_book_run(peers: dict[str, tuple[Any, str]], tmp_path: Path) -> None:
     app, _ = peers["booked3"]
-    at = (datetime.now(ZURICH) + timedelta(minutes=30)).isoformat(timespec="seconds")
+    # 30 real minutes ahead (aware-datetime arithmetic in one zone adds wall time: across a
+    # DST change that would be 90 minutes, and --lead 3600 would then wait to log in)
+    at = (datetime.now(UTC) + timedelta(minutes=30)).astimezone(ZURICH).isoformat("T", "seconds")
     code, err = interrupt(  # logged in at once (--lead), then waiting for the window to open
         ["book", "run", "--url", book_url(peers, "booked3"), *SLOT, "--resources", "231-233",
          "--at", at, "--lead", "3600"],
