@@ -5,13 +5,12 @@ a scheduler URL that is not an http(s) URL with a host (issue 15 item 9)."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.e2e._cli import CliRun, run_cli
 
-from boxoffice.cli import main
 from boxoffice.jobs.track import imports
 
 EVENTS_CSV = (
@@ -22,44 +21,25 @@ BOOK = ["--url", "https://booking.uni.example/ub/Web"]
 SLOT = ["--start", "09:00", "--end", "12:00", "--resources", "231"]
 
 
-class Result:
-    def __init__(self, code: int, stdout: str, stderr: str) -> None:
-        self.code, self.stdout, self.stderr = code, stdout, stderr
-
-    @property
-    def error(self) -> str:
-        """The one ``error:`` line (fails when there is not exactly one)."""
-        lines = [line for line in self.stderr.splitlines() if line.startswith("error:")]
-        assert len(lines) == 1, self.stdout + self.stderr
-        return lines[0]
-
-
 @pytest.fixture
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Callable[..., Result]:
+) -> Callable[..., CliRun]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("BOXOFFICE_BOOK_USERNAME", "someone@uni.example")
     monkeypatch.setenv("BOXOFFICE_BOOK_PASSWORD", "a-password")
 
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["boxoffice", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out = capsys.readouterr()
-        assert "Traceback" not in out.out + out.err
-        return Result(code, out.out, out.err)
+    def invoke(*args: str) -> CliRun:
+        result = run_cli(capsys, monkeypatch, *args)
+        assert "Traceback" not in result.text
+        return result
 
     return invoke
 
 
 @pytest.fixture
-def db(cli: Callable[..., Result], tmp_path: Path) -> str:
+def db(cli: Callable[..., CliRun], tmp_path: Path) -> str:
     events = tmp_path / "events.csv"
     events.write_text(EVENTS_CSV)
     path = str(tmp_path / "track.sqlite3")
@@ -87,7 +67,7 @@ FILE_OPTIONS: dict[str, Callable[[str, str], list[str]]] = {
 
 @pytest.mark.parametrize("option", list(FILE_OPTIONS))
 def test_a_folder_given_for_a_file_is_called_a_directory(
-    option: str, cli: Callable[..., Result], db: str, tmp_path: Path
+    option: str, cli: Callable[..., CliRun], db: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()
@@ -114,7 +94,7 @@ def test_a_folder_given_for_a_file_is_called_a_directory(
     ids=lambda args: " ".join(a for a in args if a not in (*BOOK, *SLOT)),
 )
 def test_spans_and_dates_beyond_ten_years_are_refused(
-    args: list[str], cli: Callable[..., Result], db: str
+    args: list[str], cli: Callable[..., CliRun], db: str
 ) -> None:
     if args[0] == "track":
         args = [*args, "--db", db]
@@ -123,14 +103,14 @@ def test_spans_and_dates_beyond_ten_years_are_refused(
     assert "more than 10 years" in result.error
 
 
-def test_ten_years_minus_a_little_is_still_a_question(cli: Callable[..., Result], db: str) -> None:
+def test_ten_years_minus_a_little_is_still_a_question(cli: Callable[..., CliRun], db: str) -> None:
     result = cli("track", "price-history", "151000001", "--days", "3650", "--db", db)
     assert result.code == 0, result.stderr
     assert "10 years" not in result.stderr
 
 
 def test_a_latin1_listings_csv_is_refused_before_anything_is_stored(
-    cli: Callable[..., Result], db: str, tmp_path: Path
+    cli: Callable[..., CliRun], db: str, tmp_path: Path
 ) -> None:
     rows = imports.BATCH_ROWS + 10  # more than one batch: the first would be stored by then
     csv = tmp_path / "listings.csv"
@@ -160,7 +140,7 @@ def test_a_latin1_listings_csv_is_refused_before_anything_is_stored(
     ],
 )
 def test_a_scheduler_url_that_is_not_http_with_a_host_is_one_line(
-    url: str, problem: str, cli: Callable[..., Result]
+    url: str, problem: str, cli: Callable[..., CliRun]
 ) -> None:
     result = cli("book", "refresh", "--url", url)
     assert result.code == 2, result.stderr

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.e2e._cli import CliRun, run_cli
 
-from boxoffice.cli import main
 from boxoffice.core.http import CookieJar, CookieRecord
 from boxoffice.sandbox.pretix_marketplace import create_app
 from boxoffice.sandbox.server import SandboxServer
@@ -20,32 +19,15 @@ from boxoffice.sandbox.server import SandboxServer
 FAST = ["--interval", "0.2", "--i-know-what-i-am-doing", "--headless"]
 
 
-class Result:
-    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-    @property
-    def text(self) -> str:
-        return self.stdout + self.stderr
-
-
 @pytest.fixture
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Callable[..., Result]:
+) -> Callable[..., CliRun]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
 
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["boxoffice", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
+    def invoke(*args: str) -> CliRun:
+        return run_cli(capsys, monkeypatch, *args)
 
     return invoke
 
@@ -64,7 +46,7 @@ def saved_session(tmp_path: Path) -> Path:
 
 
 def test_handoff_with_an_unreadable_cookie_file_says_how_to_fix_it_not_to_delete_it(
-    cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., CliRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cookies = saved_session(tmp_path)
     if os.geteuid() == 0:  # root reads whatever the mode: refuse this one file as the OS would
@@ -88,7 +70,7 @@ def test_handoff_with_an_unreadable_cookie_file_says_how_to_fix_it_not_to_delete
 
 
 def test_handoff_with_a_damaged_cookie_file_does_not_advise_deleting_it(
-    cli: Callable[..., Result], tmp_path: Path
+    cli: Callable[..., CliRun], tmp_path: Path
 ) -> None:
     cookies = tmp_path / "cookies_20260801_120000.txt"
     cookies.write_text("{not json")
@@ -100,7 +82,7 @@ def test_handoff_with_a_damaged_cookie_file_does_not_advise_deleting_it(
     assert "delete the file" not in proc.text
 
 
-def test_test_handoff_json_ok_agrees_with_the_exit_code(cli: Callable[..., Result]) -> None:
+def test_test_handoff_json_ok_agrees_with_the_exit_code(cli: Callable[..., CliRun]) -> None:
     proc = cli("watch", "test-handoff", "--headless", "--json", "--webhook", "http://127.0.0.1:9/")
     assert proc.returncode == 11, proc.stderr  # NotificationError: a channel failed
     summary = json.loads(proc.stdout)
@@ -111,7 +93,7 @@ def test_test_handoff_json_ok_agrees_with_the_exit_code(cli: Callable[..., Resul
     assert json.loads(good.stdout)["ok"] is True
 
 
-def test_a_fatal_watch_error_is_printed_once(cli: Callable[..., Result]) -> None:
+def test_a_fatal_watch_error_is_printed_once(cli: Callable[..., CliRun]) -> None:
     proc = cli("watch", "run", "--url", "http://127.0.0.1:9", "--event", "demo/99x1", "--once")
     assert proc.returncode == 7
     assert proc.text.count("cannot connect") == 1, proc.text
@@ -121,7 +103,7 @@ def test_a_fatal_watch_error_is_printed_once(cli: Callable[..., Result]) -> None
 
 @pytest.mark.usefixtures("instant_waits")  # the backoffs after the 500 and the 429
 def test_a_marketplace_500_is_labelled_a_server_error(
-    market: tuple[Any, str], cli: Callable[..., Result]
+    market: tuple[Any, str], cli: Callable[..., CliRun]
 ) -> None:
     app, base = market
     app.state.market.inject(500, count=1)
@@ -135,7 +117,7 @@ def test_a_marketplace_500_is_labelled_a_server_error(
 
 
 def test_fetch_events_reports_each_skipped_row_once(
-    cli: Callable[..., Result], tmp_path: Path
+    cli: Callable[..., CliRun], tmp_path: Path
 ) -> None:
     source = tmp_path / "events.csv"
     source.write_text(

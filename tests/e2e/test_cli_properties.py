@@ -9,7 +9,6 @@ covered by the settings validation the other commands share.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ import pytest
 import typer.main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.e2e._cli import run_cli
 
 from boxoffice.cli import main
-from boxoffice.core import pacing
 from boxoffice.errors import exit_codes
 
 CLOSED = "http://127.0.0.1:9"
@@ -95,17 +94,9 @@ def test_generated_values_end_in_a_documented_exit_without_traceback(
             if value is not None:
                 argv += [opt, value]
         argv += [str(a) for a in positional]
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["boxoffice", *argv])
-        code = 0
-        with pacing.instant():
-            try:
-                main.run()
-            except SystemExit as exc:
-                code = int(exc.code) if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err, argv
-        assert f"{tmp_path} does not exist" not in out + err, argv  # a folder "is a directory"
-        assert code in DOCUMENTED, (argv, code, err[-400:])
+        result = run_cli(capsys, monkeypatch, *argv, instant=True)
+        assert "Traceback" not in result.text, argv
+        assert f"{tmp_path} does not exist" not in result.text, argv  # a folder "is a directory"
+        assert result.code in DOCUMENTED, (argv, result.code, result.stderr[-400:])
 
     check()

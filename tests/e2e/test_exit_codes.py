@@ -23,11 +23,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from tests.e2e._cli import CliRun, run_cli
 from tests.integration.postgres import pg_server
 from tests.integration.postgres.pg_server import PostgresServer
 
-from boxoffice.cli import main
-from boxoffice.core import pacing
 from boxoffice.core.http import CookieJar, CookieRecord
 from boxoffice.errors import exit_codes
 from boxoffice.sandbox import (
@@ -66,19 +65,6 @@ EVENTS_CSV = (
     "Coldplay,Wembley Stadium,London,UK,2027-06-12 19:30:00,151000001,TRUE\n"
 )
 FAST_WATCH = ["--interval", "0.2", "--i-know-what-i-am-doing", "--headless"]
-
-
-class Result:
-    def __init__(self, code: int, stdout: str, stderr: str) -> None:
-        self.code, self.stdout, self.stderr = code, stdout, stderr
-
-    @property
-    def errors(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if line.startswith("error:")]
-
-    @property
-    def text(self) -> str:
-        return self.stdout + self.stderr
 
 
 @pytest.fixture(scope="module")
@@ -132,20 +118,11 @@ def peers(
 @pytest.fixture
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., Result]:
+) -> Callable[..., CliRun]:
     """``boxoffice ARGS`` through the console-script entry point, in this process."""
 
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["boxoffice", *args])
-        code = 0
-        with pacing.instant():
-            try:
-                main.run()
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
+    def invoke(*args: str) -> CliRun:
+        return run_cli(capsys, monkeypatch, *args, instant=True)
 
     return invoke
 
@@ -190,7 +167,7 @@ def occupy(peers: dict[str, tuple[Any, str]], dialect: str, resource: int, user:
     return str(answer.json()["reference"])
 
 
-def track_db(cli: Callable[..., Result], tmp_path: Path) -> str:
+def track_db(cli: Callable[..., CliRun], tmp_path: Path) -> str:
     events = tmp_path / "events.csv"
     events.write_text(EVENTS_CSV)
     db = str(tmp_path / "track.sqlite3")
@@ -199,17 +176,11 @@ def track_db(cli: Callable[..., Result], tmp_path: Path) -> str:
     return db
 
 
-def one_error(result: Result) -> str:
-    """The single ``error:`` line of a run (the table promises one)."""
-    assert len(result.errors) == 1, result.stderr
-    return result.errors[0]
-
-
 # --- 0 and 1 --------------------------------------------------------------------------------
 
 
 @row(0)
-def test_0_success(peers: dict[str, tuple[Any, str]], cli: Callable[..., Result]) -> None:
+def test_0_success(peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun]) -> None:
     result = cli("book", "run", "--url", book_url(peers, "booked3"), *SLOT, "--resources", "231")
     assert result.code == 0, result.text
     assert "won: resource 231" in result.stdout
@@ -217,7 +188,7 @@ def test_0_success(peers: dict[str, tuple[Any, str]], cli: Callable[..., Result]
 
 @row(1)
 def test_1_a_dead_letter_in_sync_push(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result]
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun]
 ) -> None:
     httpx.post(peers["webhook"][1] + "/_sandbox/fail", json={"status": 422, "count": 1})
     result = cli("sync", "push", "PROD", "--limit", "3")
@@ -227,7 +198,7 @@ def test_1_a_dead_letter_in_sync_push(
 
 @row(1)
 def test_1_doctor_with_a_failed_required_check(
-    cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., CliRun], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BOXOFFICE_DB_URL", "postgresql://u:pw@127.0.0.1:9/db")
     result = cli("doctor")
@@ -239,18 +210,18 @@ def test_1_doctor_with_a_failed_required_check(
 
 
 @row(2)
-def test_2_an_unknown_config_key(cli: Callable[..., Result], tmp_path: Path) -> None:
+def test_2_an_unknown_config_key(cli: Callable[..., CliRun], tmp_path: Path) -> None:
     config = tmp_path / "boxoffice.toml"
     config.write_text("[watch]\nmaxprice = 3\n")
     result = cli("--config", str(config), "watch", "run", "--url", CLOSED, "--event", "a/b")
     assert result.code == 2, result.text
-    line = one_error(result)
+    line = result.error
     assert "maxprice" in line
     assert "max_price" in line
 
 
 @row(2)
-def test_2_a_usage_error(cli: Callable[..., Result]) -> None:
+def test_2_a_usage_error(cli: Callable[..., CliRun]) -> None:
     result = cli("track", "fetch-listings", "--no-such-option")
     assert result.code == 2, result.text
     assert "No such option: --no-such-option" in result.stderr
@@ -262,7 +233,7 @@ def test_2_a_usage_error(cli: Callable[..., Result]) -> None:
 
 @row(3)
 def test_3_book_run_wins_nothing(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result]
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun]
 ) -> None:
     occupy(peers, "booked3", 231, "7")  # another user holds the only resource asked for
     result = cli("book", "run", "--url", book_url(peers, "booked3"), *SLOT, "--resources", "231")
@@ -272,7 +243,7 @@ def test_3_book_run_wins_nothing(
 
 @row(3)
 def test_3_watch_run_carts_nothing(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result]
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun]
 ) -> None:
     url = peers["market"][1]
     result = cli("watch", "run", "--url", url, "--event", "demo/99x1", *FAST_WATCH,
@@ -283,7 +254,7 @@ def test_3_watch_run_carts_nothing(
 
 @row(3)
 def test_3_sync_push_leaves_a_ticket_waiting(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BOXOFFICE_SYNC_RETRY_SCHEDULE", "[3600]")
     httpx.post(peers["webhook"][1] + "/_sandbox/fail", json={"status": 503, "count": 1})
@@ -299,19 +270,19 @@ def test_3_sync_push_leaves_a_ticket_waiting(
 
 @row(4)
 def test_4_a_wrong_password_for_the_scheduler(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BOXOFFICE_BOOK_PASSWORD", "wrong-password")
     result = cli("book", "refresh", "--url", book_url(peers, "booked3"))
     assert result.code == 4, result.text
-    assert "username or password refused" in one_error(result)
+    assert "username or password refused" in result.error
     assert "wrong-password" not in result.text
 
 
 @row(4)
 def test_4_a_listing_source_refusing_the_api_key(
     peers: dict[str, tuple[Any, str]],
-    cli: Callable[..., Result],
+    cli: Callable[..., CliRun],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -326,14 +297,14 @@ def test_4_a_listing_source_refusing_the_api_key(
 @pytest.mark.postgres
 @row(4)
 def test_4_postgresql_refuses_the_password(
-    cli: Callable[..., Result], postgres_password_url: Callable[[str], str]
+    cli: Callable[..., CliRun], postgres_password_url: Callable[[str], str]
 ) -> None:
     right = cli("track", "init-db", "--db", postgres_password_url("right-password"))
     assert right.code == 0, right.text  # the role, the database and the rule are right
     url = postgres_password_url("not-the-password")
     result = cli("track", "show-events", "--db", url)
     assert result.code == 4, result.text
-    line = one_error(result)
+    line = result.error
     assert 'user "tracker"' in line
     assert "127.0.0.1" in line
     assert "not-the-password" not in result.text
@@ -345,7 +316,7 @@ def test_4_postgresql_refuses_the_password(
 
 @row(5)
 def test_5_a_listing_source_answering_429(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result], tmp_path: Path
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun], tmp_path: Path
 ) -> None:
     db = track_db(cli, tmp_path)
     sim = peers["listings"][0].state.sim
@@ -357,7 +328,7 @@ def test_5_a_listing_source_answering_429(
 
 @row(6)
 def test_6_a_marketplace_page_no_longer_understood(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, url = peers["market"]
     app.state.market.configure(markup="broken")  # pretix changed its page: nothing parses
@@ -365,21 +336,21 @@ def test_6_a_marketplace_page_no_longer_understood(
     result = cli("watch", "run", "--url", url, "--event", "demo/99x1", *FAST_WATCH,
                  "--max-polls", "5")  # fmt: skip
     assert result.code == 6, result.text
-    assert "2 unrecognised marketplace pages in a row" in one_error(result)
+    assert "2 unrecognised marketplace pages in a row" in result.error
     assert list(Path("live-responses").glob("*_marketplace_unknown.html"))
 
 
 @row(7)
-def test_7_watch_against_a_refused_connection(cli: Callable[..., Result]) -> None:
+def test_7_watch_against_a_refused_connection(cli: Callable[..., CliRun]) -> None:
     result = cli("watch", "run", "--url", CLOSED, "--event", "demo/99x1", "--once")
     assert result.code == 7, result.text
-    assert "cannot connect" in one_error(result)
+    assert "cannot connect" in result.error
 
 
 @row(7)
 def test_7_track_fetch_listings_with_the_source_refusing_connections(
     peers: dict[str, tuple[Any, str]],
-    cli: Callable[..., Result],
+    cli: Callable[..., CliRun],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -396,7 +367,7 @@ def test_7_track_fetch_listings_with_the_source_refusing_connections(
 @row(8)
 def test_8_a_state_dir_that_cannot_be_created(
     peers: dict[str, tuple[Any, str]],
-    cli: Callable[..., Result],
+    cli: Callable[..., CliRun],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -405,26 +376,26 @@ def test_8_a_state_dir_that_cannot_be_created(
     monkeypatch.setenv("BOXOFFICE_STATE_DIR", str(blocker / "state"))
     result = cli("sync", "push", "PROD", "--limit", "3")
     assert result.code == 8, result.text
-    assert str(blocker) in one_error(result)
+    assert str(blocker) in result.error
 
 
 @row(9)
-def test_9_an_unknown_event(cli: Callable[..., Result], tmp_path: Path) -> None:
+def test_9_an_unknown_event(cli: Callable[..., CliRun], tmp_path: Path) -> None:
     db = track_db(cli, tmp_path)
     result = cli("track", "price-history", "999999999", "--db", db)
     assert result.code == 9, result.text
-    assert "no event '999999999'" in one_error(result)
+    assert "no event '999999999'" in result.error
 
 
 @row(9)
-def test_9_a_missing_file(cli: Callable[..., Result], tmp_path: Path) -> None:
+def test_9_a_missing_file(cli: Callable[..., CliRun], tmp_path: Path) -> None:
     result = cli("watch", "parse", str(tmp_path / "saved-page.html"))
     assert result.code == 9, result.text
-    assert "does not exist" in one_error(result)
+    assert "does not exist" in result.error
 
 
 @row(10)
-def test_10_no_browser_for_the_handoff(cli: Callable[..., Result], tmp_path: Path) -> None:
+def test_10_no_browser_for_the_handoff(cli: Callable[..., CliRun], tmp_path: Path) -> None:
     jar = CookieJar()
     jar.set(CookieRecord("__Host-pretix_session", "s3cr3t", "t.example.com", secure=True))
     cookies = jar.save(tmp_path / "cookies_20260801_120000.txt")
@@ -433,14 +404,14 @@ def test_10_no_browser_for_the_handoff(cli: Callable[..., Result], tmp_path: Pat
         "--browser", str(tmp_path / "no-such-chrome"),
     )  # fmt: skip
     assert result.code == 10, result.text
-    one_error(result)
+    assert result.error  # exactly one error line
 
 
 @row(11)
-def test_11_a_notification_channel_that_fails(cli: Callable[..., Result]) -> None:
+def test_11_a_notification_channel_that_fails(cli: Callable[..., CliRun]) -> None:
     result = cli("watch", "test-handoff", "--headless", "--webhook", CLOSED + "/hook")
     assert result.code == 11, result.text
-    assert "notification" in one_error(result)
+    assert "notification" in result.error
 
 
 # --- 12, 13, 14: refused, pending, busy -----------------------------------------------------
@@ -448,19 +419,19 @@ def test_11_a_notification_channel_that_fails(cli: Callable[..., Result]) -> Non
 
 @row(12)
 def test_12_cancelling_someone_elses_reservation(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result]
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun]
 ) -> None:
     theirs = occupy(peers, "librebooking", 240, "7")
     result = cli("book", "cancel", theirs, "--url", book_url(peers, "librebooking"),
                  "--dialect", "librebooking")  # fmt: skip
     assert result.code == 12, result.text
-    assert "You are not allowed to change this reservation." in one_error(result)
+    assert "You are not allowed to change this reservation." in result.error
     assert len(peers["librebooking"][0].world.reservations) == 1
 
 
 @row(13)
 def test_13_a_reservation_pending_approval(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result]
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun]
 ) -> None:
     peers["librebooking"][0].world.approval_resources = [240]
     result = cli("book", "run", "--url", book_url(peers, "librebooking"),
@@ -472,7 +443,7 @@ def test_13_a_reservation_pending_approval(
 
 @row(14)
 def test_14_a_sync_push_while_another_holds_the_lock(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result], tmp_path: Path
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun], tmp_path: Path
 ) -> None:
     webhook = peers["webhook"][1]
     httpx.post(webhook + "/_sandbox/fail", json={"status": 200, "count": 1000, "delay": 0.5})
@@ -491,7 +462,7 @@ def test_14_a_sync_push_while_another_holds_the_lock(
         first.kill()
         first.communicate(timeout=30)
     assert result.code == 14, result.text
-    line = one_error(result)
+    line = result.error
     assert f"pid {first.pid}" in line
     assert "--wait" in line
 
@@ -531,7 +502,7 @@ def said_interrupted(stderr: str) -> list[str]:
 
 @row(130)
 def test_130_ctrl_c_on_track_start_scheduler(
-    peers: dict[str, tuple[Any, str]], cli: Callable[..., Result], tmp_path: Path
+    peers: dict[str, tuple[Any, str]], cli: Callable[..., CliRun], tmp_path: Path
 ) -> None:
     db = track_db(cli, tmp_path)
     sim = peers["listings"][0].state.sim

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -10,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.e2e._cli import CliRun, run_cli
 from tests.monitoring import LocalMonitor
 
-from boxoffice.cli import main
 from boxoffice.core.http import CookieJar
 from boxoffice.sandbox.pretix_marketplace import create_app
 from boxoffice.sandbox.server import SandboxServer
@@ -20,34 +19,21 @@ from boxoffice.sandbox.server import SandboxServer
 FAST = ["--interval", "0.2", "--i-know-what-i-am-doing", "--headless"]
 
 
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.returncode, self.stdout, self.stderr = code, out, err
-
-
 @pytest.fixture
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Callable[..., Result]:
+) -> Callable[..., CliRun]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
 
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["boxoffice", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
+    def invoke(*args: str) -> CliRun:
+        return run_cli(capsys, monkeypatch, *args)
 
     return invoke
 
 
 def test_a_watch_ending_on_unrecognised_pages_sends_its_failure_and_a_fail_ping(
-    cli: Callable[..., Result], local_monitor: LocalMonitor, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., CliRun], local_monitor: LocalMonitor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BOXOFFICE_WATCH_MAX_UNKNOWN_PAGES", "3")
     app = create_app()
@@ -73,7 +59,7 @@ def test_a_watch_ending_on_unrecognised_pages_sends_its_failure_and_a_fail_ping(
 
 
 def test_a_cart_add_notifies_with_the_checkout_link_and_the_reservation_deadline(
-    cli: Callable[..., Result], local_monitor: LocalMonitor, tmp_path: Path
+    cli: Callable[..., CliRun], local_monitor: LocalMonitor, tmp_path: Path
 ) -> None:
     app = create_app()
     app.state.market.add_listing("Ticket – Standard", "95", after_polls=1)
@@ -100,7 +86,7 @@ def test_a_cart_add_notifies_with_the_checkout_link_and_the_reservation_deadline
 
 
 def test_marketplace_opened_after_waiting_is_an_info_event(
-    cli: Callable[..., Result], local_monitor: LocalMonitor, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., CliRun], local_monitor: LocalMonitor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BOXOFFICE_NOTIFY_ON", '["failure", "info"]')
     app = create_app()

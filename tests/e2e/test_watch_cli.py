@@ -18,8 +18,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from tests.e2e._cli import CliRun, run_cli
 
-from boxoffice.cli import main
 from boxoffice.core.http import CookieJar, CookieRecord
 from boxoffice.sandbox.pretix_marketplace import create_app, render_marketplace
 from boxoffice.sandbox.server import SandboxServer
@@ -27,31 +27,16 @@ from boxoffice.sandbox.server import SandboxServer
 FAST = ["--interval", "0.2", "--i-know-what-i-am-doing"]
 
 
-class Result:
-    """What an in-process CLI run left behind."""
-
-    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
 @pytest.fixture
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Callable[..., Result]:
+) -> Callable[..., CliRun]:
     """Run ``boxoffice …`` in this process (the console-script entry point), in tmp_path."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
 
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["boxoffice", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
+    def invoke(*args: str) -> CliRun:
+        return run_cli(capsys, monkeypatch, *args)
 
     return invoke
 
@@ -70,7 +55,7 @@ def test_headless_run_then_reopen_the_session_in_chromium(
     market: tuple[Any, str, Path],
     tmp_path: Path,
     chromium_path: Path,
-    cli: Callable[..., Result],
+    cli: Callable[..., CliRun],
 ) -> None:
     app, base, ca = market
     app.state.market.add_listing("Ticket – Standard", "95", after_polls=2)
@@ -106,7 +91,7 @@ def test_headless_run_then_reopen_the_session_in_chromium(
 
 
 def test_dry_run_reports_and_never_posts(
-    market: tuple[Any, str, Path], cli: Callable[..., Result]
+    market: tuple[Any, str, Path], cli: Callable[..., CliRun]
 ) -> None:
     app, base, ca = market
     app.state.market.add_listing("Ticket – Standard", "95")
@@ -122,7 +107,7 @@ def test_dry_run_reports_and_never_posts(
 
 
 def test_once_polls_the_marketplace_once(
-    market: tuple[Any, str, Path], cli: Callable[..., Result]
+    market: tuple[Any, str, Path], cli: Callable[..., CliRun]
 ) -> None:
     """``--once``: the event page (to find the marketplace), then exactly one marketplace
     poll; a ticket on offer in that poll goes into the cart."""
@@ -155,7 +140,7 @@ def test_once_polls_the_marketplace_once(
 )
 def test_bad_input_is_one_line_and_an_exit_code(
     market: tuple[Any, str, Path],
-    cli: Callable[..., Result],
+    cli: Callable[..., CliRun],
     setup: str | None,
     args: list[str],
     code: int,
@@ -173,7 +158,7 @@ def test_bad_input_is_one_line_and_an_exit_code(
 
 
 def test_tls_error_and_unreachable_server(
-    market: tuple[Any, str, Path], cli: Callable[..., Result]
+    market: tuple[Any, str, Path], cli: Callable[..., CliRun]
 ) -> None:
     _, base, _ = market
     proc = cli("watch", "run", "--url", base, "--event", "demo/99x1", "--once")
@@ -185,7 +170,7 @@ def test_tls_error_and_unreachable_server(
 
 
 def test_interval_below_five_seconds_warns(
-    market: tuple[Any, str, Path], cli: Callable[..., Result]
+    market: tuple[Any, str, Path], cli: Callable[..., CliRun]
 ) -> None:
     _, base, ca = market
     proc = cli(
@@ -197,7 +182,7 @@ def test_interval_below_five_seconds_warns(
     assert "no ticket in the cart" in proc.stderr
 
 
-def test_several_watches_from_a_config_file(tmp_path: Path, cli: Callable[..., Result]) -> None:
+def test_several_watches_from_a_config_file(tmp_path: Path, cli: Callable[..., CliRun]) -> None:
     one, two = create_app(seed=1, event="org/one"), create_app(seed=2, event="org/two")
     one.state.market.add_listing("Standard", "95", after_polls=1)
     two.state.market.add_listing("VIP", "250", after_polls=3)
@@ -255,7 +240,7 @@ def test_json_output_can_be_piped_into_a_json_parser(tmp_path: Path) -> None:
     assert f"cookies: {watch['cookie_file']}" in proc.stderr
 
 
-def test_parse_a_saved_page(tmp_path: Path, cli: Callable[..., Result]) -> None:
+def test_parse_a_saved_page(tmp_path: Path, cli: Callable[..., CliRun]) -> None:
     state = create_app().state.market
     page = tmp_path / "page.html"
     items = [state.add_listing("Standard", "95"), state.add_listing("VIP", "240")]
@@ -278,14 +263,14 @@ def test_parse_a_saved_page(tmp_path: Path, cli: Callable[..., Result]) -> None:
     assert "does not exist" in missing.stderr
 
 
-def test_handoff_without_the_cookie_file(cli: Callable[..., Result]) -> None:
+def test_handoff_without_the_cookie_file(cli: Callable[..., CliRun]) -> None:
     proc = cli("watch", "handoff", "--cookies", "missing.txt", "--url", "https://t.example.com/")
     assert proc.returncode == 9
     assert "cookie file missing.txt does not exist" in proc.stderr
 
 
 def test_missing_browser_is_one_line_with_manual_steps(
-    tmp_path: Path, cli: Callable[..., Result]
+    tmp_path: Path, cli: Callable[..., CliRun]
 ) -> None:
     jar = CookieJar()
     jar.set(CookieRecord("__Host-pretix_session", "s3cr3tsession", "t.example.com", secure=True))
@@ -302,7 +287,7 @@ def test_missing_browser_is_one_line_with_manual_steps(
     assert "__QXSESSION" in proc.stdout
 
 
-def test_test_handoff_notifies_a_webhook(cli: Callable[..., Result]) -> None:
+def test_test_handoff_notifies_a_webhook(cli: Callable[..., CliRun]) -> None:
     received: list[dict[str, Any]] = []
 
     async def hook(request: Request) -> JSONResponse:
@@ -319,7 +304,7 @@ def test_test_handoff_notifies_a_webhook(cli: Callable[..., Result]) -> None:
     assert "IN CART" in proc.stdout
 
 
-def test_test_handoff_json_is_the_only_stdout(cli: Callable[..., Result]) -> None:
+def test_test_handoff_json_is_the_only_stdout(cli: Callable[..., CliRun]) -> None:
     proc = cli("watch", "test-handoff", "--headless", "--json")
     assert proc.returncode == 0, proc.stderr
     (watch,) = json.loads(proc.stdout)["watches"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
+from tests.e2e._cli import CliRun, run_cli
 
-from boxoffice.cli import main
 from boxoffice.core.http import CookieJar
 from boxoffice.sandbox.pretix_marketplace import create_app
 from boxoffice.sandbox.server import SandboxServer
@@ -32,30 +31,17 @@ from boxoffice.sandbox.server import SandboxServer
 FAST = ["--interval", "0.2", "--i-know-what-i-am-doing", "--headless", "--max-polls", "20"]
 
 
-class Result:
-    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
 @pytest.fixture
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Callable[..., Result]:
+) -> Callable[..., CliRun]:
     """``boxoffice …`` in this process, in tmp_path (the server thread can change the disk
     exactly between the cart add and what follows)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
 
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["boxoffice", *args])
-        code = 0
-        try:
-            main.run()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
+    def invoke(*args: str) -> CliRun:
+        return run_cli(capsys, monkeypatch, *args)
 
     return invoke
 
@@ -100,7 +86,7 @@ def state_dir() -> Path:
 @pytest.mark.parametrize("broken", ["save", "state"])
 def test_an_unwritable_folder_is_one_line_and_exit_2_before_any_poll(
     shop: tuple[Any, BreakOnBuy, str, str, list[dict[str, Any]]],
-    cli: Callable[..., Result],
+    cli: Callable[..., CliRun],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     broken: str,
@@ -126,7 +112,7 @@ def test_an_unwritable_folder_is_one_line_and_exit_2_before_any_poll(
 
 def test_save_dir_broken_after_the_cart_add_cookies_go_to_the_state_dir(
     shop: tuple[Any, BreakOnBuy, str, str, list[dict[str, Any]]],
-    cli: Callable[..., Result],
+    cli: Callable[..., CliRun],
     tmp_path: Path,
 ) -> None:
     app, wrapper, base, hook, received = shop
@@ -155,7 +141,7 @@ def test_save_dir_broken_after_the_cart_add_cookies_go_to_the_state_dir(
 
 def test_no_folder_writable_after_the_cart_add_shows_the_cookie_values_and_says_where(
     shop: tuple[Any, BreakOnBuy, str, str, list[dict[str, Any]]],
-    cli: Callable[..., Result],
+    cli: Callable[..., CliRun],
     tmp_path: Path,
 ) -> None:
     app, wrapper, base, hook, received = shop
