@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,11 +148,39 @@ def build(source: Path | None = None, *, jobs: int | None = None) -> Path:
     home = cache_root / f"tsdb-{VERSION}-{_digest(src)}-pg{pg_minor(system_bin)}"
     prefix = home / "prefix"
     bindir = prefix / SYSTEM_DIRS[0].relative_to("/") / "bin"
-    if (home / READY).exists():
+    if not (home / READY).exists():
+        _build(src, cache_root, home, prefix, bindir, jobs)
+    return _reachable(bindir, prefix, home.name)
+
+
+def _reachable(bindir: Path, prefix: Path, key: str) -> Path:
+    """``bindir``, or the same in a copy of ``prefix`` under the temp dir when the server's
+    user cannot reach it: as root the server runs as ``postgres`` (see PostgresServer), which
+    cannot enter a checkout inside a private folder (``mktemp -d`` makes them 0700)."""
+    if os.geteuid() != 0 or _postgres_can_run(bindir / "postgres"):
         return bindir
+    copy = Path(tempfile.gettempdir()) / f"boxoffice-{key}"
+    with _locked(Path(tempfile.gettempdir()) / f"boxoffice-{key}.lock"):
+        if not (copy / READY).exists():
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(prefix, copy / "prefix", symlinks=True)
+            copy.chmod(0o755)
+            (copy / READY).write_text(VERSION)
+    return copy / "prefix" / bindir.relative_to(prefix)
+
+
+def _postgres_can_run(binary: Path) -> bool:
+    test = ["runuser", "-u", "postgres", "--", "test", "-x", str(binary)]
+    return subprocess.run(test, capture_output=True, timeout=30, check=False).returncode == 0
+
+
+def _build(
+    src: Path, cache_root: Path, home: Path, prefix: Path, bindir: Path, jobs: int | None
+) -> None:
+    """Steps 1 and 2 of the module docstring, under the cache's lock."""
     with _locked(cache_root / ".lock"):
         if (home / READY).exists():
-            return bindir
+            return
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         log = home / "build.log"
@@ -194,7 +223,6 @@ def build(source: Path | None = None, *, jobs: int | None = None) -> Path:
             raise TimescalePeerError(f"install step left no {control} — log {log}:\n{_tail(log)}")
         shutil.rmtree(tree / "build" / "src", ignore_errors=True)  # objects: ~200 MB, not needed
         (home / READY).write_text(VERSION)
-    return bindir
 
 
 class TimescaleServer(PostgresServer):
