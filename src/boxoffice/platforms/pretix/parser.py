@@ -28,10 +28,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import html as htmllib
-import operator
 import re
 from collections.abc import Callable
-from itertools import repeat
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -363,14 +361,12 @@ def _whole(
     html: str, page_url: str, shape: re.Pattern[str], buy: int, last: int
 ) -> tuple[Listing, ...] | None:
     """Every listing of a page that is one run of panels of the learned ``shape``
-    (:func:`runs.read_run`: one ``findall``, C loops; ``buy``/``last``: the first and last buy
-    marker); None: the loop reads the page."""
+    (:func:`runs.read_run`: one ``findall`` and one comparison, C loops; ``buy``/``last``:
+    the first and last buy marker); None: the loop reads the page."""
     start = html.rfind(PANEL_ANCHOR, 0, buy)
     if start == -1:
         return None
     run = _CHAINS.get(page_url)
-    if run is not None and last - buy < 4 * (run.fixed + run.gap):
-        return None  # about four listings or fewer: the loop is as quick
     if run is None or run.shape is not shape:
         run = runs.learn(html, shape, start, last)
         if run is None:
@@ -378,24 +374,43 @@ def _whole(
         if len(_CHAINS) >= 64:
             _CHAINS.clear()
         _CHAINS[page_url] = run
-    columns = runs.read_run(html, run, start, last)
-    if columns is None:
+    found = runs.read_run(html, run, start, last)
+    if found is None:
         return None
-    titles, prices, actions, tokens = columns
-    shown = list(map(_DESCRIBED.get, zip(titles, prices, strict=True)))
-    if None in shown:
-        shown = [s or _describe(t, p) for s, t, p in zip(shown, titles, prices, strict=True)]
-    urls = _urls_for(page_url)
-    got = list(map(urls.get, actions))
-    if None in got:
-        got = [u or _resolve(urls, page_url, a) for u, a in zip(got, actions, strict=True)]
-    return tuple(
-        map(tuple.__new__, repeat(Listing), map(operator.add, shown, zip(got, tokens, strict=True)))
-    )
+    shown_of, url_of, new = _SAFE_SHOWN.get, run.urls.get, tuple.__new__
+    listings: list[Listing] = []
+    for fields in found:  # (title, price[, note], action after the marker, token)
+        key, action = fields[:-2], fields[-2]
+        shown = shown_of(key) or _safe_describe(key)
+        url = url_of(action) or _run_url(run, page_url, action)
+        if shown is None or url is None:
+            return None
+        listings.append(new(Listing, (*shown, url, fields[-1])))
+    return tuple(listings)
 
 
-def _resolve(urls: dict[str, str], page_url: str, action: str) -> str:
-    url = urls[action] = _buy_url(page_url, _unescape_action(action))
+# (title, price[, note]) of a run's panel → (ticket type, amount, currency), for those that
+# leave the loop's searches as they are (:func:`runs.safe`; bounded like _DESCRIBED)
+_SAFE_SHOWN: dict[tuple[str, ...], tuple[str, str, str | None]] = {}
+
+
+def _safe_describe(shown: tuple[str, ...]) -> tuple[str, str, str | None] | None:
+    if not runs.safe(shown):
+        return None
+    if len(_SAFE_SHOWN) >= 4096:
+        _SAFE_SHOWN.clear()
+    described = _SAFE_SHOWN[shown] = _describe(shown[0], shown[1])
+    return described
+
+
+def _run_url(run: runs.Chain, page_url: str, action: str) -> str | None:
+    """The buy URL of a run's panel whose action continues ``action`` after the marker;
+    None when that holds a ``<`` (the loop's shape would not read the panel)."""
+    if "<" in action:
+        return None
+    if len(run.urls) >= 4096:
+        run.urls.clear()
+    url = run.urls[action] = _buy_url(page_url, _unescape_action(run.prefix + action))
     return url
 
 
@@ -407,6 +422,25 @@ def _scan(
     ``panels=False`` skips the whole-panel matches, ``whole=False`` the one-findall pass of
     :func:`_whole` (the tests compare the ways).
     """
+    buy = html.find(BUY_MARKER)
+    if buy == -1:
+        return (), False
+    # the forward searches stop at the last marker (one backward scan of the page's tail
+    # instead of one forward scan after the last listing)
+    last = html.rfind(BUY_MARKER)
+    shape = _SHAPES.get(page_url)
+    if last != buy and shape is not None and panels and whole:
+        every = _whole(html, page_url, shape, buy, last)
+        if every is not None:
+            return every, True
+    return _loop(html, page_url, shape, buy, last + len(BUY_MARKER), panels=panels), True
+
+
+def _loop(
+    html: str, page_url: str, shape: re.Pattern[str] | None, buy: int, stop: int, *, panels: bool
+) -> tuple[Listing, ...] | None:
+    """The listings read one by one, from the marker at ``buy``; the forward searches stop at
+    ``stop`` (the end of the last marker). None: the page is not shaped as expected."""
     find, rfind, pretix_form, pretix_panel = (
         html.find,
         html.rfind,
@@ -414,7 +448,6 @@ def _scan(
         _PRETIX_PANEL.match,
     )
     urls = _urls_for(page_url)
-    shape = _SHAPES.get(page_url)
     learned: Callable[[str, int], re.Match[str] | None] | None = (
         shape.match if shape is not None else None
     )
@@ -422,15 +455,6 @@ def _scan(
     new_listing = tuple.__new__  # Listing(...) without the NamedTuple's Python-level __new__
     found: list[Listing] = []
     done = 0  # everything before this offset belongs to a listing already read
-    buy = find(BUY_MARKER)
-    marker = buy != -1
-    # the forward searches stop at the last marker (one backward scan of the page's tail
-    # instead of one forward scan after the last listing)
-    stop = rfind(BUY_MARKER) + len(BUY_MARKER) if marker else 0
-    if marker and shape is not None and panels and whole and stop - buy > len(BUY_MARKER):
-        every = _whole(html, page_url, shape, buy, stop - len(BUY_MARKER))
-        if every is not None:
-            return every, True
     while buy != -1:
         start = rfind(PANEL_ANCHOR, done, buy)
         panel = None
@@ -440,6 +464,8 @@ def _scan(
                 panel = pretix_panel(html, start)
                 if panel is not None:
                     learned = _learn_shape(page_url, panel)
+            elif "<" in panel[3]:
+                panel = None  # what _PRETIX_PANEL's action refuses too
         if panel is not None:
             action_at, action_end = panel.span(3)
             if action_at <= buy < action_end:
@@ -468,7 +494,7 @@ def _scan(
             fields = _form_fields(html, form_at, buy) if form_at != -1 else False
         start = rfind(PANEL_ANCHOR, done, form_at) if fields else -1
         if fields is None:
-            return None, marker
+            return None
         if fields is False or start == -1:
             buy = find(BUY_MARKER, buy + 15, stop)  # a link, a GET form or outside a panel
             continue
@@ -478,7 +504,7 @@ def _scan(
         title_at = find(_H3, start, price_at)
         title_end = find("</h3>", title_at, price_at)
         if price_at == -1 or price_end == -1 or title_at == -1 or title_end == -1:
-            return None, marker
+            return None
         title = html[title_at + _H3_LEN : title_end]
         price = html[price_at + _H2_LEN : price_end]
         url = urls.get(action)
@@ -489,7 +515,7 @@ def _scan(
             shown = _describe(title, price)
         found.append(new_listing(Listing, (*shown, url, token)))
         buy = find(BUY_MARKER, done, stop)
-    return tuple(found), marker
+    return tuple(found)
 
 
 def parse_marketplace_fast(html: str, page_url: str = "") -> tuple[Listing, ...] | None:
@@ -588,8 +614,8 @@ def parse_marketplace(html: str, page_url: str = "") -> MarketplacePage:
     ``page_url`` makes buy URLs absolute (pass the URL the page was fetched from).
     """
     fast, marker = _scan(html, page_url)
-    if fast:
-        return MarketplacePage("listings", fast, "fast")
+    if fast:  # MarketplacePage(...) without the NamedTuple's Python-level __new__
+        return tuple.__new__(MarketplacePage, ("listings", fast, "fast", ""))
     if fast is not None and not marker:
         return _empty_or_other(html)
     dom = parse_marketplace_dom(html, page_url)

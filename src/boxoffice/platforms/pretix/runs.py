@@ -3,92 +3,134 @@
 The parser's marker-driven loop reads a listing in about a dozen bytecode-level steps (finds,
 one anchored match, lookups, one tuple): ~2 µs a listing. When every panel of a page has the
 shape already learned for that page URL — pretix renders them from one template — the whole
-run is one C-level ``findall`` of a *chain* pattern: the panel's shape, the text after its
-token up to ``</form``, then either the exact text up to the next panel's anchor or the end of
-the run. :func:`read_run` returns the run's columns only when it can prove that the loop would
-read exactly the same listings (see there); otherwise None, and the loop reads the page.
+run is read at C speed instead, in two steps:
+
+1. One ``findall`` of a *skeleton* pattern: the panel anchor, then for each field (title,
+   price, the note if the shape has one, the action after its buy marker, the token) a jump
+   over the template text before it (``.{n}``, no character compared) and the field itself
+   (``[^<]*+`` or ``[^"]*+``, a tight C loop). Most of a panel is template text, so this reads
+   a panel several times faster than a pattern that compares that text.
+2. A proof that the jumps landed where the template says: the template text and the fields
+   found, joined, equal the page's text from the first panel to the last form — one
+   ``join`` and one ``startswith``, both C loops over memory.
+
+:func:`read_run` returns the run's columns only when that proof holds and no field holds a
+buy marker, a panel anchor or a ``<`` (then the loop would read exactly the same listings,
+see there); otherwise None, and the loop reads the page.
 """
 
 from __future__ import annotations
 
 import re
-from itertools import chain as chained
+from itertools import chain
 from typing import NamedTuple
 
 BUY_MARKER = "secondhand/buy/"
 PANEL_ANCHOR = "panel panel-default"
 # the learned shape's action and note, as the parser writes them into its pattern
-SHAPE_ACTION = '([^"<]*)'
+SHAPE_ACTION = '([^"]*+)'  # the loop refuses an action with a "<" after the match
 SHAPE_NOTE = '<p class="text-muted">[^<]*</p>'
-# in the chain: the action must hold the marker ("<" in it is refused after the match: a
-# [^"<] class costs twice a [^"] one per character), the note is captured (its length counts)
-_CHAIN_ACTION = '([^"]*' + re.escape(BUY_MARKER) + '[^"]*)'
-_CHAIN_NOTE = '<p class="text-muted">([^<]*)</p>'
-_SEPARATOR = "\x00"  # joins the captured groups: no marker or anchor spans it
+_NOTE_OPEN = '<p class="text-muted">'
+_SEPARATOR = "\x00"  # joins the fields for the checks: no marker or anchor spans it
 
 
 class Chain(NamedTuple):
-    """A chain pattern learned from one page, and the figures its proof needs."""
+    """The skeleton of a run learned from one page, and the template text around its fields."""
 
     shape: re.Pattern[str]  # the panel shape it was made from (stale once that one changes)
-    pattern: re.Pattern[str]
-    fixed: int  # characters a unit matches outside its groups, the joining text excluded
-    gap: int  # length of the joining text between two units
-    groups: int
+    pattern: re.Pattern[str]  # anchor, then jump + field for each field, then the tail
+    first: tuple[str, ...]  # the template text before each field of the run's first panel
+    later: tuple[str, ...]  # the same for each later panel (its first one starts with the
+    # previous panel's tail and the text between two panels)
+    tail: str  # the template text after the last field, up to the form's "</form"
+    prefix: str  # every action's text up to and including the buy marker
+    fields: int  # fields a panel has: title, price, [note,] action after the marker, token
+    urls: dict[str, str]  # action after the marker → absolute buy URL (filled by the parser)
+
+
+def _jump(length: int) -> str:
+    return f"(?s:.{{{length}}})" if length else ""
 
 
 def learn(html: str, shape: re.Pattern[str], start: int, last: int) -> Chain | None:
-    """The chain of the panel at ``start`` (read by ``shape``) and the next one, which starts
-    before the marker at ``last``; None when there is no such panel or the text between the
-    two holds a marker or an anchor."""
+    """The skeleton of the panel at ``start`` (read by ``shape``) and the text up to the next
+    panel, which starts before the marker at ``last``; None when there is no such panel or the
+    template text holds a marker or an anchor other than each panel's own."""
+    source = shape.pattern
+    if source.count(SHAPE_ACTION) != 1 or source.count(SHAPE_NOTE) > 1:
+        return None
     first = shape.match(html, start)
     if first is None:
         return None
+    action_at, action_end = first.span(3)
+    cut = html.find(BUY_MARKER, action_at, action_end)
+    if cut == -1:
+        return None
+    cut += len(BUY_MARKER)
+    spans = [first.span(1), first.span(2)]
+    if SHAPE_NOTE in source:
+        note = html.find(_NOTE_OPEN, first.end(2), action_at) + len(_NOTE_OPEN)
+        spans.append((note, html.find("</p>", note, action_at)))
+    spans += [(cut, action_end), first.span(4)]
     close = html.find("</form", first.end(), last)
     after_start = html.find(PANEL_ANCHOR, close, last) if close != -1 else -1
     if after_start == -1:
         return None
-    after, gap = html[first.end() : close], html[close:after_start]
-    if any(word in after + _SEPARATOR + gap for word in (BUY_MARKER, PANEL_ANCHOR)):
+    text = [html[start : spans[0][0]]]
+    text += [html[spans[n - 1][1] : spans[n][0]] for n in range(1, len(spans))]
+    tail, gap = html[spans[-1][1] : close], html[close:after_start]
+    template = _SEPARATOR.join([*text, tail + gap])
+    if template.count(BUY_MARKER) != 1 or template.count(PANEL_ANCHOR) != 1:
         return None
-    source = shape.pattern
-    if source.count(SHAPE_ACTION) != 1 or source.count(SHAPE_NOTE) > 1:
-        return None
-    unit = source.replace(SHAPE_ACTION, _CHAIN_ACTION).replace(SHAPE_NOTE, _CHAIN_NOTE)
-    pattern = re.compile(unit + re.escape(after) + "(?:" + re.escape(gap) + r"|\Z)")
-    own = pattern.match(html, start)
-    if own is None or own.end() != after_start:
-        return None
-    fixed = own.end() - start - len(gap) - sum(map(len, own.groups()))
-    return Chain(shape, pattern, fixed, len(gap), pattern.groups)
+    fields = [r"([^<]*+)"] * (len(spans) - 2) + [r'([^"]*+)'] * 2
+    pattern = (
+        re.escape(PANEL_ANCHOR)
+        + _jump(len(text[0]) - len(PANEL_ANCHOR))
+        + "".join(
+            field + _jump(len(after))
+            for field, after in zip(fields, [*text[1:], tail], strict=True)
+        )
+        + "(?:"
+        + _jump(len(gap))
+        + r"|\Z)"
+    )
+    later = (tail + gap + text[0], *text[1:])
+    return Chain(
+        shape, re.compile(pattern), tuple(text), later, tail, html[action_at:cut], len(spans), {}
+    )
 
 
-Columns = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+def read_run(html: str, run: Chain, start: int, last: int) -> list[tuple[str, ...]] | None:
+    """The fields of every panel of ``html`` (title, price, [note,] the action after its
+    marker, token), or None when the page is not one run of ``run``'s panels (``start``: the
+    panel anchor before the page's first buy marker, ``last``: its last buy marker).
 
-
-def read_run(html: str, run: Chain, start: int, last: int) -> Columns | None:
-    """(titles, prices, actions, tokens) of every listing of ``html``, or None when the page
-    is not one run of ``run``'s units (``start``: the panel anchor before the page's first buy
-    marker, ``last``: its last buy marker).
-
-    Taken only when the units found tile the span from the anchor before the first marker to
-    the ``</form`` after the last one (their lengths add up to it), the groups together hold
-    one marker per unit and no anchor, and no action or token holds a ``<``: then every marker
-    and anchor of the page is a unit's own, and the loop reads the same panels with the same
-    shape (each ``[^X]*`` of it is followed by an ``X``: a unit matches one way only).
+    Taken only when the template text and the fields found, joined, are exactly the page's
+    text from ``start`` to the ``</form`` after the last marker. Then every anchor and marker
+    of that text outside the fields is a panel's own (one anchor opening it, one marker in its
+    action's template prefix), and the loop reads the same panels with the same shape (each
+    field is followed by the character its class stops at: a panel matches one way only) —
+    provided no title, price or note holds a marker or an anchor and no action a ``<``, which
+    the caller checks (:func:`safe`).
     """
     end = html.find("</form", last)
     if end == -1:
         return None
     found: list[tuple[str, ...]] = run.pattern.findall(html, start, end)
-    n = len(found)
-    if not n:
+    if not found:
         return None
-    joined = _SEPARATOR.join(chained.from_iterable(found))
-    covered = len(joined) - (run.groups * n - 1) + n * run.fixed + (n - 1) * run.gap
-    if covered != end - start or "<" in joined:
+    count = run.fields * len(found)
+    # the template text before each field, then the field; the tail closes the run
+    pieces = [run.tail] * (2 * count + 1)
+    pieces[0 : 2 * count : 2] = run.first + run.later * (len(found) - 1)
+    pieces[1 : 2 * count : 2] = chain.from_iterable(found)
+    joined = "".join(pieces)
+    if len(joined) != end - start or not html.startswith(joined, start):
         return None
-    if joined.count(BUY_MARKER) != n or PANEL_ANCHOR in joined:
-        return None
-    columns = tuple(zip(*found, strict=True))
-    return columns[0], columns[1], columns[-2], columns[-1]
+    return found
+
+
+def safe(shown: tuple[str, ...]) -> bool:
+    """Whether a panel's title, price and note (``shown``) leave the loop's searches as they
+    are: no buy marker and no panel anchor in any of them."""
+    return not any(BUY_MARKER in text or PANEL_ANCHOR in text for text in shown)
