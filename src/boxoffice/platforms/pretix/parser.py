@@ -19,8 +19,9 @@ marker), ``inactive`` (the page says the marketplace is not active/closed), ``un
 :func:`parse_marketplace` tries the fast path (string search + small anchored regexes inside
 each ``panel panel-default`` block); only when it finds nothing but the page still holds buy
 forms does it fall back to a full DOM parse (:func:`parse_marketplace_dom`, selectolax). A page
-of more than about four listings whose panels all have the shape learned for its URL is read in one
-``findall`` instead (``runs.py``), taken only when it reads what the loop would.
+of two or more listings whose panels all have the shape learned for its URL is read in one pass
+instead (``runs.py``: one ``findall``, one comparison, the rows already seen looked up), taken
+only when it reads what the loop would.
 """
 
 from __future__ import annotations
@@ -377,41 +378,32 @@ def _whole(
     found = runs.read_run(html, run, start, last)
     if found is None:
         return None
-    shown_of, url_of, new = _SAFE_SHOWN.get, run.urls.get, tuple.__new__
+    row_of, new = run.rows.get, tuple.__new__
     listings: list[Listing] = []
-    for fields in found:  # (title, price[, note], action after the marker, token)
-        key, action = fields[:-2], fields[-2]
-        shown = shown_of(key) or _safe_describe(key)
-        url = url_of(action) or _run_url(run, page_url, action)
-        if shown is None or url is None:
-            return None
-        listings.append(new(Listing, (*shown, url, fields[-1])))
+    for row, token in found:
+        known = row_of(row)
+        if known is None:
+            known = _first_sight(run, page_url, row)
+            if known is None:
+                return None
+        listings.append(new(Listing, (*known, token)))
     return tuple(listings)
 
 
-# (title, price[, note]) of a run's panel → (ticket type, amount, currency), for those that
-# leave the loop's searches as they are (:func:`runs.safe`; bounded like _DESCRIBED)
-_SAFE_SHOWN: dict[tuple[str, ...], tuple[str, str, str | None]] = {}
-
-
-def _safe_describe(shown: tuple[str, ...]) -> tuple[str, str, str | None] | None:
-    if not runs.safe(shown):
+def _first_sight(
+    run: runs.Chain, page_url: str, row: str
+) -> tuple[str, str, str | None, str] | None:
+    """A run's row read for the first time (:func:`runs.read_row`): the listing it describes
+    without its token, remembered for the next polls (bounded); None: the loop reads it."""
+    fields = runs.read_row(run, row)
+    if fields is None:
         return None
-    if len(_SAFE_SHOWN) >= 4096:
-        _SAFE_SHOWN.clear()
-    described = _SAFE_SHOWN[shown] = _describe(shown[0], shown[1])
-    return described
-
-
-def _run_url(run: runs.Chain, page_url: str, action: str) -> str | None:
-    """The buy URL of a run's panel whose action continues ``action`` after the marker;
-    None when that holds a ``<`` (the loop's shape would not read the panel)."""
-    if "<" in action:
-        return None
-    if len(run.urls) >= 4096:
-        run.urls.clear()
-    url = run.urls[action] = _buy_url(page_url, _unescape_action(run.prefix + action))
-    return url
+    title, price, action = fields
+    if len(run.rows) >= 4096:
+        run.rows.clear()
+    url = _buy_url(page_url, _unescape_action(run.prefix + action))
+    known = run.rows[row] = (*_describe(title, price), url)
+    return known
 
 
 def _scan(

@@ -1,22 +1,25 @@
-"""A run of listing panels that all share one learned shape, read by one ``findall``.
+"""A run of listing panels that all share one learned shape, read at C speed.
 
 The parser's marker-driven loop reads a listing in about a dozen bytecode-level steps (finds,
 one anchored match, lookups, one tuple): ~2 µs a listing. When every panel of a page has the
-shape already learned for that page URL — pretix renders them from one template — the whole
-run is read at C speed instead, in two steps:
+shape already learned for that page URL — pretix renders them from one template — the run is
+read in three steps instead:
 
-1. One ``findall`` of a *skeleton* pattern: the panel anchor, then for each field (title,
-   price, the note if the shape has one, the action after its buy marker, the token) a jump
-   over the template text before it (``.{n}``, no character compared) and the field itself
-   (``[^<]*+`` or ``[^"]*+``, a tight C loop). Most of a panel is template text, so this reads
-   a panel several times faster than a pattern that compares that text.
-2. A proof that the jumps landed where the template says: the template text and the fields
-   found, joined, equal the page's text from the first panel to the last form — one
-   ``join`` and one ``startswith``, both C loops over memory.
+1. One ``findall`` of a *skeleton* pattern. Per panel it checks the anchor, jumps over the
+   template text (``.{n}``: no character compared) and runs a tight C loop over each field
+   (``[^<]*+``, ``[^"]*+``). It captures two strings: the panel's *row* (from the title to the
+   end of the action: title, price, note and buy URL with the template between them) and
+   its token. Most of a panel is template text, so this is several times quicker than a
+   pattern that compares that text.
+2. A proof that the jumps outside the rows landed where the template says: the template
+   text, rows and tokens joined equal the page's text from the first panel to the last form
+   — one ``join`` and one ``startswith`` (:func:`read_run`).
+3. Each row is looked up in the rows already read (the same listings come back poll after
+   poll; tokens change). A row seen for the first time is read by the exact pattern of a row
+   (:func:`read_row`), which proves the template text inside it.
 
-:func:`read_run` returns the run's columns only when that proof holds and no field holds a
-buy marker, a panel anchor or a ``<`` (then the loop would read exactly the same listings,
-see there); otherwise None, and the loop reads the page.
+So the loop would read exactly the same listings (see :func:`read_run`); when any step does
+not hold, None, and the loop reads the page.
 """
 
 from __future__ import annotations
@@ -31,21 +34,24 @@ PANEL_ANCHOR = "panel panel-default"
 SHAPE_ACTION = '([^"]*+)'  # the loop refuses an action with a "<" after the match
 SHAPE_NOTE = '<p class="text-muted">[^<]*</p>'
 _NOTE_OPEN = '<p class="text-muted">'
-_SEPARATOR = "\x00"  # joins the fields for the checks: no marker or anchor spans it
+_SEPARATOR = "\x00"  # joins texts for the checks: no marker or anchor spans it
+
+Row = tuple[str, str, str]  # title, price, the action after its marker
 
 
 class Chain(NamedTuple):
     """The skeleton of a run learned from one page, and the template text around its fields."""
 
     shape: re.Pattern[str]  # the panel shape it was made from (stale once that one changes)
-    pattern: re.Pattern[str]  # anchor, then jump + field for each field, then the tail
-    first: tuple[str, ...]  # the template text before each field of the run's first panel
-    later: tuple[str, ...]  # the same for each later panel (its first one starts with the
+    pattern: re.Pattern[str]  # anchor, jumps and field loops; groups: row, token
+    row: re.Pattern[str]  # a row exactly: title, price[, note], action after the marker
+    first: tuple[str, str]  # the template text before the row and before the token, first panel
+    later: tuple[str, str]  # the same for each later panel (the first one starts with the
     # previous panel's tail and the text between two panels)
-    tail: str  # the template text after the last field, up to the form's "</form"
+    tail: str  # the template text after the token, up to the form's "</form"
     prefix: str  # every action's text up to and including the buy marker
-    fields: int  # fields a panel has: title, price, [note,] action after the marker, token
-    urls: dict[str, str]  # action after the marker → absolute buy URL (filled by the parser)
+    rows: dict[str, tuple[str, str, str | None, str]]  # row → listing without its token
+    # (filled by the parser; only rows :func:`read_row` read)
 
 
 def _jump(length: int) -> str:
@@ -71,55 +77,66 @@ def learn(html: str, shape: re.Pattern[str], start: int, last: int) -> Chain | N
     if SHAPE_NOTE in source:
         note = html.find(_NOTE_OPEN, first.end(2), action_at) + len(_NOTE_OPEN)
         spans.append((note, html.find("</p>", note, action_at)))
-    spans += [(cut, action_end), first.span(4)]
+    spans.append((cut, action_end))
+    row_at, token_at, token_end = first.start(1), first.start(4), first.end(4)
     close = html.find("</form", first.end(), last)
     after_start = html.find(PANEL_ANCHOR, close, last) if close != -1 else -1
     if after_start == -1:
         return None
-    text = [html[start : spans[0][0]]]
-    text += [html[spans[n - 1][1] : spans[n][0]] for n in range(1, len(spans))]
-    tail, gap = html[spans[-1][1] : close], html[close:after_start]
-    template = _SEPARATOR.join([*text, tail + gap])
+    inner = [html[spans[n - 1][1] : spans[n][0]] for n in range(1, len(spans))]
+    before, between = html[start:row_at], html[action_end:token_at]
+    tail, gap = html[token_end:close], html[close:after_start]
+    template = _SEPARATOR.join([before, *inner, between + _SEPARATOR + tail + gap])
     if template.count(BUY_MARKER) != 1 or template.count(PANEL_ANCHOR) != 1:
         return None
-    fields = [r"([^<]*+)"] * (len(spans) - 2) + [r'([^"]*+)'] * 2
+    loops = [r"[^<]*+"] * (len(spans) - 1) + [r'[^"]*+']
+    # title, price, [note,] action: the note is read but not kept
+    exact = [r"([^<]*)", r"([^<]*)", *[r"[^<]*"] * (len(spans) - 3), r'([^"]*)']
+    row = "".join(part + re.escape(text) for part, text in zip(exact, [*inner, ""], strict=True))
     pattern = (
         re.escape(PANEL_ANCHOR)
-        + _jump(len(text[0]) - len(PANEL_ANCHOR))
-        + "".join(
-            field + _jump(len(after))
-            for field, after in zip(fields, [*text[1:], tail], strict=True)
-        )
+        + _jump(len(before) - len(PANEL_ANCHOR))
+        + "("
+        + "".join(part + _jump(len(text)) for part, text in zip(loops, [*inner, ""], strict=True))
+        + ")"
+        + _jump(len(between))
+        + r'([^"]*+)'
+        + _jump(len(tail))
         + "(?:"
         + _jump(len(gap))
         + r"|\Z)"
     )
-    later = (tail + gap + text[0], *text[1:])
     return Chain(
-        shape, re.compile(pattern), tuple(text), later, tail, html[action_at:cut], len(spans), {}
+        shape,
+        re.compile(pattern),
+        re.compile(row),
+        (before, between),
+        (tail + gap + before, between),
+        tail,
+        html[action_at:cut],
+        {},
     )
 
 
-def read_run(html: str, run: Chain, start: int, last: int) -> list[tuple[str, ...]] | None:
-    """The fields of every panel of ``html`` (title, price, [note,] the action after its
-    marker, token), or None when the page is not one run of ``run``'s panels (``start``: the
-    panel anchor before the page's first buy marker, ``last``: its last buy marker).
+def read_run(html: str, run: Chain, start: int, last: int) -> list[tuple[str, str]] | None:
+    """The (row, token) of every panel of ``html``, or None when the page is not one run of
+    ``run``'s panels (``start``: the panel anchor before the page's first buy marker,
+    ``last``: its last buy marker).
 
-    Taken only when the template text and the fields found, joined, are exactly the page's
-    text from ``start`` to the ``</form`` after the last marker. Then every anchor and marker
-    of that text outside the fields is a panel's own (one anchor opening it, one marker in its
-    action's template prefix), and the loop reads the same panels with the same shape (each
-    field is followed by the character its class stops at: a panel matches one way only) —
-    provided no title, price or note holds a marker or an anchor and no action a ``<``, which
-    the caller checks (:func:`safe`).
+    Taken only when the template text, rows and tokens joined are exactly the page's text
+    from ``start`` to the ``</form`` after the last marker. When each row is also one that
+    :func:`read_row` reads (the caller's part), every anchor and marker of that text outside
+    the fields is a panel's own (one anchor opening it, one marker in its action's template
+    prefix), and the loop reads the same panels with the same shape (each field is followed
+    by the character its class stops at: a panel matches one way only).
     """
     end = html.find("</form", last)
     if end == -1:
         return None
-    found: list[tuple[str, ...]] = run.pattern.findall(html, start, end)
+    found: list[tuple[str, str]] = run.pattern.findall(html, start, end)
     if not found:
         return None
-    count = run.fields * len(found)
+    count = 2 * len(found)
     # the template text before each field, then the field; the tail closes the run
     pieces = [run.tail] * (2 * count + 1)
     pieces[0 : 2 * count : 2] = run.first + run.later * (len(found) - 1)
@@ -130,7 +147,15 @@ def read_run(html: str, run: Chain, start: int, last: int) -> list[tuple[str, ..
     return found
 
 
-def safe(shown: tuple[str, ...]) -> bool:
-    """Whether a panel's title, price and note (``shown``) leave the loop's searches as they
-    are: no buy marker and no panel anchor in any of them."""
-    return not any(BUY_MARKER in text or PANEL_ANCHOR in text for text in shown)
+def read_row(run: Chain, row: str) -> Row | None:
+    """(title, price, action after the marker) of a panel's row, or None when the row is not
+    the template's, or it holds what would change the loop's searches: a buy marker or panel
+    anchor before the action's marker (in the title, price or note), a ``<`` in the action."""
+    exact = run.row.fullmatch(row)
+    if exact is None:
+        return None
+    title, price, action = exact.groups()
+    shown = row[: len(row) - len(action)]
+    if BUY_MARKER in shown[: -len(BUY_MARKER)] or PANEL_ANCHOR in shown or "<" in action:
+        return None
+    return title, price, action

@@ -131,3 +131,28 @@ def test_one_pass_over_many_listings_reads_what_the_loop_reads(base: str, html: 
     for _ in range(2):  # the panel shape, then the run of panels, learned from the real page
         _scan(base, URL)
     assert _scan(html, URL) == _scan(html, URL, whole=False) == _scan(html, URL, panels=False)
+
+
+FIELD = st.lists(
+    st.one_of(
+        st.sampled_from(["secondhand/buy/", "panel panel-default", "<", '"', "&amp;", "€", " "]),
+        st.text(max_size=6),
+    ),
+    max_size=4,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([make_page, make_two_line_page]),
+    st.lists(st.tuples(FIELD, FIELD), min_size=2, max_size=8),
+)
+def test_any_title_or_price_in_a_run_reads_what_the_loop_reads(
+    factory: object, fields: list[tuple[str, str]]
+) -> None:
+    """The panels keep pretix's template, the titles and prices are anything: whether the
+    one-pass read takes the page or hands it to the loop, the listings are the same."""
+    for _ in range(2):  # the panel shape, then the run of panels, learned from the real page
+        _scan(factory(MANY), URL)  # type: ignore[operator]
+    html = factory(fields)  # type: ignore[operator]
+    assert _scan(html, URL) == _scan(html, URL, whole=False) == _scan(html, URL, panels=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pretix_pages import make_page, make_two_line_page
 
+from boxoffice.platforms.pretix import parser
 from boxoffice.platforms.pretix.parser import (
     _scan,
     parse_marketplace,
@@ -41,6 +42,51 @@ def test_a_page_of_many_listings_is_read_whole(many: str) -> None:
     ]
     assert result.listings == parse_marketplace_dom(many, URL)
     assert _scan(many, URL) == _scan(many, URL, whole=False) == _scan(many, URL, panels=False)
+
+
+def _read_as_one_run(html: str) -> tuple[object, ...] | None:
+    """What the one-pass read alone makes of ``html`` (None: it hands the page to the loop)."""
+    buy, last = html.find("secondhand/buy/"), html.rfind("secondhand/buy/")
+    return parser._whole(html, URL, parser._SHAPES[URL], buy, last)
+
+
+def test_the_one_pass_read_is_what_reads_a_page_of_many_listings(many: str) -> None:
+    whole = _read_as_one_run(many)
+    assert whole is not None
+    assert whole == parse_marketplace(many, URL).listings == _scan(many, URL, whole=False)[0]
+
+
+def test_each_poll_carries_its_own_tokens_and_prices() -> None:
+    """Rows already read are remembered, tokens are not: Django masks the CSRF token anew on
+    every render, and a listing whose price changes is a new row."""
+    first = make_page(MANY, token="A" * 64)
+    for _ in range(3):
+        parse_marketplace(first, URL)
+    again = make_page(MANY, token="B" * 64)
+    assert _read_as_one_run(again) is not None
+    assert {x.csrf_token for x in parse_marketplace(again, URL).listings} == {"B" * 64}
+    repriced = make_page([(t, "€1.00" if n == 3 else p) for n, (t, p) in enumerate(MANY)])
+    listings = parse_marketplace(repriced, URL).listings
+    assert [x.price for x in listings] == [
+        p[1:] if n != 3 else "1.00" for n, (_, p) in enumerate(MANY)
+    ]
+    assert _read_as_one_run(repriced) == listings
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: p.replace(">VIP<", ">VIP secondhand/buy/ seats<", 1),
+        lambda p: p.replace(">VIP<", ">VIP panel panel-default<", 1),
+        lambda p: p.replace("Listed ", "Listed secondhand/buy/ ", 1),
+        lambda p: p.replace("/buy/102/", "/buy/1<2/", 1),
+    ],
+)
+def test_a_row_that_would_move_the_loop_is_left_to_it(many: str, change: object) -> None:
+    html = change(many)  # type: ignore[operator]
+    assert html != many
+    assert _read_as_one_run(html) is None
+    _same_every_way(html)
 
 
 def _same_every_way(html: str) -> None:
