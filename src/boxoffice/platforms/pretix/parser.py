@@ -201,6 +201,13 @@ def _empty_or_other(html: str) -> MarketplacePage:
     return MarketplacePage("unknown", (), "none", "no listings, no empty marker")
 
 
+def _plain_suffix(suffix: str) -> bool:
+    """Whether the text after an action's buy marker cannot change how the part before it
+    resolves: letters, digits, ``-``/``_``, one trailing slash."""
+    bare = suffix[:-1] if suffix[-1:] == "/" else suffix
+    return bare.isascii() and bare.replace("-", "").replace("_", "").isalnum()
+
+
 # (page URL, action up to and including the buy marker) → that prefix made absolute: a
 # watch polls one URL whose buy forms share one prefix, so urljoin runs once per page shape
 _PREFIXES: dict[tuple[str, str], str] = {}
@@ -220,8 +227,7 @@ def _buy_url(page_url: str, action: str) -> str:
         return urljoin(page_url, action)
     cut += len(BUY_MARKER)
     suffix = action[cut:]
-    bare = suffix[:-1] if suffix[-1:] == "/" else suffix
-    if not (bare.isascii() and bare.replace("-", "").replace("_", "").isalnum()):
+    if not _plain_suffix(suffix):
         return urljoin(page_url, action)
     key = (page_url, action[:cut])
     prefix = _PREFIXES.get(key)
@@ -401,8 +407,14 @@ def _first_sight(
     title, price, action = fields
     if len(run.rows) >= 4096:
         run.rows.clear()
-    url = _buy_url(page_url, _unescape_action(run.prefix + action))
-    known = run.rows[row] = (*_describe(title, price), url)
+    plain = "&" not in action and "&" not in run.prefix  # nothing to unescape
+    base = _PREFIXES.get((page_url, run.prefix)) if plain else None
+    if base is not None and _plain_suffix(action):  # what _buy_url makes of it, quicker
+        url = base + action
+    else:
+        url = _buy_url(page_url, _unescape_action(run.prefix + action))
+    shown = _DESCRIBED.get((title, price)) or _describe(title, price)
+    known = run.rows[row] = (*shown, url)
     return known
 
 

@@ -90,8 +90,8 @@ def learn(html: str, shape: re.Pattern[str], start: int, last: int) -> Chain | N
     if template.count(BUY_MARKER) != 1 or template.count(PANEL_ANCHOR) != 1:
         return None
     loops = [r"[^<]*+"] * (len(spans) - 1) + [r'[^"]*+']
-    # title, price, [note,] action: the note is read but not kept
-    exact = [r"([^<]*)", r"([^<]*)", *[r"[^<]*"] * (len(spans) - 3), r'([^"]*)']
+    # title, price, [note,] action
+    exact = [r"([^<]*)"] * (len(spans) - 1) + [r'([^"]*)']
     row = "".join(part + re.escape(text) for part, text in zip(exact, [*inner, ""], strict=True))
     pattern = (
         re.escape(PANEL_ANCHOR)
@@ -154,8 +154,8 @@ def read_row(run: Chain, row: str) -> Row | None:
     exact = run.row.fullmatch(row)
     if exact is None:
         return None
-    title, price, action = exact.groups()
-    shown = row[: len(row) - len(action)]
-    if BUY_MARKER in shown[: -len(BUY_MARKER)] or PANEL_ANCHOR in shown or "<" in action:
+    fields = exact.groups()
+    shown = _SEPARATOR.join(fields[:-1])  # title, price[, note]
+    if BUY_MARKER in shown or PANEL_ANCHOR in shown or "<" in fields[-1]:
         return None
-    return title, price, action
+    return fields[0], fields[1], fields[-1]
